@@ -1,0 +1,1 @@
+"""Contract-test kit: suites that check any server against the spec and the API's rules."""

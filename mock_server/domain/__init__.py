@@ -1,0 +1,1 @@
+"""The consent domain: plain Python, no HTTP. Time comes from a clock passed in."""

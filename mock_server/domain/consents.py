@@ -1,0 +1,121 @@
+"""RequestConsent and ListRequestConsent as plain functions of (shop, request, now)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mock_server.domain import states
+from mock_server.domain.clock import Clock
+from mock_server.domain.ids import INT64_MAX, user_id_for
+from mock_server.domain.model import Consent, Shop
+from mock_server.domain.paging import (
+    CursorCodec,
+    Page,
+    PageRequest,
+    effective_limit,
+    fetch_page,
+    parse_sort,
+)
+from mock_server.domain.phones import normalize_phone
+from mock_server.domain.query import ConsentQuery
+from mock_server.domain.timefmt import parse_rfc3339
+from mock_server.settings import Settings
+from mock_server.spec import Spec
+from mock_server.store.base import Store
+from mock_server.twirp import TwirpError, invalid_argument
+
+
+class ConsentService:
+    def __init__(
+        self, store: Store, clock: Clock, spec: Spec, settings: Settings, codec: CursorCodec
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.codec = codec
+        self.default_limit = int(spec.extension("PagingRequest", "limit", "x-default-limit"))
+        self.max_limit = int(spec.extension("PagingRequest", "limit", "x-max-limit"))
+        self.zero_values = {
+            name: spec.zero_value(name)
+            for name in ("CallType", "ReasonCode", "Status", "ReplyStatus", "DeliveryStatus")
+        }
+        if settings.default_sort not in spec.enum("SortField") or not settings.default_sort:
+            raise ValueError(f"default_sort {settings.default_sort!r} is not a sort the spec has")
+
+    def request_consent(self, shop: Shop, body: Mapping[str, Any]) -> Consent:
+        oa_id = to_int64(body["oa_id"], "oa_id")
+        if oa_id not in shop.oa_ids:
+            raise TwirpError(
+                self.settings.foreign_oa_error,
+                f"oa_id {oa_id} is not an Official Account of this shop",
+                {"argument": "oa_id"},
+            )
+        phone_norm = normalize_phone(body["phone"])
+        now = self.clock.now_ms()
+        consent = Consent(
+            id=0,
+            shop_id=shop.shop_id,
+            user_id=user_id_for(oa_id, phone_norm),
+            oa_id=oa_id,
+            phone=body["phone"] if self.settings.phone_echo == "as_sent" else phone_norm,
+            phone_norm=phone_norm,
+            call_type=body["call_type"],
+            reason_code=body["reason_code"],
+            status=states.STATUS_SUCCESS,
+            reply_status=states.REPLY_WAITING,
+            delivery_status=self.zero_values["DeliveryStatus"],
+            delivery_time=None,
+            is_charged=True,
+            error_code=0,
+            error_message="",
+            expires_at=now + self.settings.reply_window_seconds * 1000,
+            created_at=now,
+            updated_at=now,
+        )
+        return self.store.insert_consent(consent)
+
+    def list_consents(self, shop: Shop, body: Mapping[str, Any]) -> tuple[Page, PageRequest]:
+        paging = body.get("paging") or {}
+        request = PageRequest(
+            after=paging.get("after") or "",
+            before=paging.get("before") or "",
+            limit=effective_limit(paging.get("limit"), self.default_limit, self.max_limit),
+            sort=paging.get("sort") or self.settings.default_sort,
+        )
+        query = self.query(shop, body.get("filter") or {}, request.sort)
+        return fetch_page(self.store.scan, self.codec, query, request), request
+
+    def query(self, shop: Shop, filter_: Mapping[str, Any], sort: str) -> ConsentQuery:
+        def enum(name: str, schema: str) -> str | None:
+            value = filter_.get(name)
+            return None if value in (None, "", self.zero_values[schema]) else str(value)
+
+        sort_field, descending = parse_sort(sort)
+        phone = filter_.get("phone")
+        date_from, date_to = filter_.get("date_from"), filter_.get("date_to")
+        return ConsentQuery(
+            shop_id=shop.shop_id,
+            sort_field=sort_field,
+            descending=descending,
+            oa_id=to_int64(filter_.get("oa_id"), "filter.oa_id") or None,
+            user_id=to_int64(filter_.get("user_id"), "filter.user_id") or None,
+            phone_norm=normalize_phone(phone) if phone else None,
+            call_type=enum("call_type", "CallType"),
+            reason_code=enum("reason_code", "ReasonCode"),
+            status=enum("status", "Status"),
+            reply_status=enum("reply_status", "ReplyStatus"),
+            is_charged=filter_.get("is_charged"),
+            created_from=parse_rfc3339(date_from) if date_from else None,
+            created_to=parse_rfc3339(date_to) if date_to else None,
+        )
+
+
+def to_int64(value: Any, argument: str) -> int:
+    """An int64 as the backend reads it: a decimal string, a number, or null (zero)."""
+    if value is None or value == "":
+        return 0
+    number = int(value)
+    if not -INT64_MAX - 1 <= number <= INT64_MAX:
+        raise invalid_argument(argument, f"is out of the int64 range (got {value})")
+    return number

@@ -1,0 +1,112 @@
+"""Cursor paging as eTelecom's backend does it: opaque `next`/`prev`, limit clamped to 100.
+
+A cursor is the sort key of the item at a page's edge, bound to the shop and the sort order,
+signed so that a cursor from another shop, another order or another server is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from mock_server.domain.model import Consent
+from mock_server.domain.query import ConsentQuery, SortKey
+from mock_server.twirp import invalid_argument
+
+FIRST_PAGE = "."  # `after: "."` is the first page; `before: "."` the last one
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    after: str
+    before: str
+    limit: int
+    sort: str
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Consent]
+    next: str
+    prev: str
+
+
+def effective_limit(requested: int | None, default: int, maximum: int) -> int:
+    """0 or absent means the default; anything above the maximum is clamped, not refused."""
+    if not requested:
+        return default
+    return min(requested, maximum)
+
+
+def parse_sort(sort: str) -> tuple[str, bool]:
+    """`field` ascending or `-field` descending. The spec's enum has already vetted the name."""
+    return sort.removeprefix("-"), sort.startswith("-")
+
+
+class CursorCodec:
+    def __init__(self, secret: str) -> None:
+        self._key = secret.encode()
+
+    def encode(self, query: ConsentQuery, sort: str, key: SortKey) -> str:
+        payload = orjson.dumps([query.shop_id, sort, key[0], key[1]])
+        body = base64.urlsafe_b64encode(payload).rstrip(b"=")
+        return (body + b"." + self._sign(body)).decode()
+
+    def decode(self, cursor: str, query: ConsentQuery, sort: str, argument: str) -> SortKey:
+        body, _, signature = cursor.encode().partition(b".")
+        if not hmac.compare_digest(signature, self._sign(body)):
+            raise invalid_argument(argument, "is not a cursor this server issued")
+        try:
+            shop_id, cursor_sort, value, item_id = orjson.loads(_unpad(body))
+        except (ValueError, TypeError):
+            raise invalid_argument(argument, "is not a cursor this server issued") from None
+        if shop_id != query.shop_id or cursor_sort != sort:
+            raise invalid_argument(argument, "belongs to another shop or sort order")
+        return (int(value), int(item_id))
+
+    def _sign(self, body: bytes) -> bytes:
+        digest = hmac.new(self._key, body, hashlib.sha256).digest()[:12]
+        return base64.urlsafe_b64encode(digest).rstrip(b"=")
+
+
+def _unpad(body: bytes) -> bytes:
+    return base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4))
+
+
+Scan = Callable[[ConsentQuery, SortKey | None, bool, int], list[Consent]]
+
+
+def fetch_page(scan: Scan, codec: CursorCodec, query: ConsentQuery, request: PageRequest) -> Page:
+    """One page. `scan(query, start, ascending, n)` returns up to n items past `start`."""
+    backwards = request.before not in ("", FIRST_PAGE) or (
+        request.before == FIRST_PAGE and request.after == ""
+    )
+    if request.after not in ("", FIRST_PAGE) and request.before not in ("", FIRST_PAGE):
+        raise invalid_argument("paging", "takes `after` or `before`, not both")
+    cursor = request.before if backwards else request.after
+    argument = "paging.before" if backwards else "paging.after"
+    start = (
+        None if cursor in ("", FIRST_PAGE) else codec.decode(cursor, query, request.sort, argument)
+    )
+    ascending = query.descending if backwards else not query.descending
+    found = scan(query, start, ascending, request.limit + 1)
+    more = len(found) > request.limit
+    items = found[: request.limit]
+
+    def edge(item: Consent) -> str:
+        return codec.encode(query, request.sort, query.key(item))
+
+    if backwards:
+        items.reverse()
+        # Walking back from a cursor, the item it names (and what follows) is still ahead.
+        next_ = edge(items[-1]) if items and start is not None else ""
+        prev = edge(items[0]) if items and more else ""
+    else:
+        next_ = edge(items[-1]) if items and more else ""
+        prev = edge(items[0]) if items and start is not None else ""
+    return Page(items, next_, prev)

@@ -1,0 +1,82 @@
+"""One frozen settings object. CLI flags and `ETELECOM_SANDBOX_*` environment variables map onto it.
+
+Every behaviour that eTelecom's docs do not state is a field here with a default; the fidelity
+notes (docs/fidelity.md) give each one's source and how to change it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+ENV_PREFIX = "ETELECOM_SANDBOX_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where consents live: "memory", "sqlite" (file `sqlite_path`) or "sqlite:PATH".
+    store: str = "sqlite"
+    sqlite_path: str = "etelecom-sandbox.sqlite3"
+    # One seed drives every random choice (secrets, cursor signing, customer behaviour).
+    seed: int = 0
+
+    # Virtual clock at start: None means the wall clock; otherwise an RFC 3339 instant.
+    clock_start: str | None = None
+    # 1.0 runs with real time, 0 freezes the clock until it is moved.
+    clock_rate: float = 1.0
+
+    # How long a customer has to answer a request (3P: 24 hours).
+    reply_window_seconds: int = 24 * 3600
+    # Twirp code for RequestConsent with an OA the shop does not own (INF).
+    foreign_oa_error: str = "not_found"
+    # Order of ListRequestConsent when `paging.sort` is empty (INF).
+    default_sort: str = "-created_at"
+    # Whether a consent's `phone` is returned as sent ("as_sent") or as 84xxxxxxxxx ("normalized").
+    phone_echo: str = "as_sent"
+
+    # The demo shop every fresh sandbox starts with (keys shown in the README).
+    demo_shop_id: int = 1000000000000000001
+    demo_api_key: str = "1000000000000000001:sandbox-demo-api-key"
+    demo_shop_key: str = "shop1000000000000000001:sandbox-demo-shop-key"
+    demo_oa_ids: tuple[int, ...] = field(default=(1234567890123456789,))
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def store_kind(self) -> str:
+        return self.store.split(":", 1)[0]
+
+    @property
+    def store_path(self) -> str:
+        kind, _, path = self.store.partition(":")
+        return path or (self.sqlite_path if kind == "sqlite" else "")
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings with each `ETELECOM_SANDBOX_<FIELD>` variable applied."""
+    environ = os.environ if environ is None else environ
+    changes: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = environ.get(ENV_PREFIX + f.name.upper())
+        if raw is None:
+            continue
+        changes[f.name] = _parse(f.name, raw, getattr(Settings(), f.name))
+    return Settings().with_overrides(**changes)
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            return raw.lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, tuple):
+            return tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}: cannot read {raw!r}") from None
+    return raw

@@ -1,0 +1,141 @@
+"""In-memory store: per-shop sorted indexes so a page costs O(log n + page)."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from mock_server.domain.ids import CONSENT_ID_BASE
+from mock_server.domain.model import Consent, Shop
+from mock_server.domain.query import ConsentQuery, SortKey
+from mock_server.store.base import Conflict
+
+
+class _ShopIndex:
+    """One shop's consents, each sort order kept as a sorted list of keys."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, Consent] = {}
+        self.orders: dict[str, list[SortKey]] = {"created_at": [], "updated_at": []}
+        self.by_phone: dict[str, list[SortKey]] = {}  # phone_norm -> (created_at, id)
+
+    def add(self, consent: Consent) -> None:
+        self.by_id[consent.id] = consent
+        for field, keys in self.orders.items():
+            _insort(keys, (getattr(consent, field), consent.id))
+        _insort(self.by_phone.setdefault(consent.phone_norm, []), (consent.created_at, consent.id))
+
+
+def _insort(keys: list[SortKey], key: SortKey) -> None:
+    # New consents carry the latest time and id, so this is nearly always an append.
+    if not keys or keys[-1] < key:
+        keys.append(key)
+    else:
+        bisect.insort(keys, key)
+
+
+class MemoryStore:
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self._shops: dict[int, Shop] = {}
+        self._keys: dict[tuple[bool, str], int] = {}
+        self._indexes: dict[int, _ShopIndex] = {}
+        self._meta: dict[str, str] = {}
+        self._last_id = CONSENT_ID_BASE
+        self._count = 0
+
+    def create_shop(self, shop: Shop) -> None:
+        with self._lock:
+            wanted = [(False, shop.api_key), (True, shop.shop_key)]
+            if shop.shop_id in self._shops or any(k in self._keys for k in wanted):
+                raise Conflict("shop id or key already in use")
+            if shop.api_key == shop.shop_key:
+                raise Conflict("api_key and shop_key must differ")
+            self._shops[shop.shop_id] = shop
+            for k in wanted:
+                self._keys[k] = shop.shop_id
+            self._indexes[shop.shop_id] = _ShopIndex()
+
+    def shop_by_key(self, key: str, partner: bool) -> Shop | None:
+        shop_id = self._keys.get((partner, key))
+        return None if shop_id is None else self._shops[shop_id]
+
+    def max_shop_id(self) -> int:
+        return max(self._shops, default=0)
+
+    def count_shops(self) -> int:
+        return len(self._shops)
+
+    def insert_consent(self, consent: Consent) -> Consent:
+        with self._lock:
+            return self._insert(consent)
+
+    def insert_many(self, consents: Iterable[Consent]) -> int:
+        with self._lock:
+            count = 0
+            for consent in consents:
+                self._insert(consent)
+                count += 1
+            return count
+
+    def _insert(self, consent: Consent) -> Consent:
+        self._last_id += 1
+        stored = replace(consent, id=self._last_id)
+        self._indexes[stored.shop_id].add(stored)
+        self._count += 1
+        return stored
+
+    def scan(
+        self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
+    ) -> list[Consent]:
+        index = self._indexes.get(query.shop_id)
+        if index is None:
+            return []
+        out: list[Consent] = []
+        for key in _walk(self._candidates(index, query), start, ascending):
+            consent = index.by_id[key[1]]
+            if query.matches(consent):
+                out.append(consent)
+                if len(out) >= count:
+                    break
+        return out
+
+    @staticmethod
+    def _candidates(index: _ShopIndex, query: ConsentQuery) -> list[SortKey]:
+        if query.phone_norm is None:
+            return index.orders[query.sort_field]
+        keys = index.by_phone.get(query.phone_norm, [])
+        if query.sort_field == "created_at":
+            return keys
+        # A phone has few consents: re-key them by the requested field.
+        return sorted((getattr(index.by_id[i], query.sort_field), i) for _, i in keys)
+
+    def count_consents(self) -> int:
+        return self._count
+
+    def get_meta(self, key: str) -> str | None:
+        return self._meta.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._meta[key] = value
+
+    def close(self) -> None:
+        pass
+
+
+def _walk(keys: list[SortKey], start: SortKey | None, ascending: bool) -> Iterator[SortKey]:
+    if ascending:
+        first = 0 if start is None else bisect.bisect_right(keys, start)
+        for position in range(first, len(keys)):
+            yield keys[position]
+    else:
+        last = len(keys) if start is None else bisect.bisect_left(keys, start)
+        for position in range(last - 1, -1, -1):
+            yield keys[position]

@@ -1,0 +1,49 @@
+"""How records look on the wire: int64 as strings, RFC 3339 times, null for unset times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server.domain.model import Consent
+from mock_server.domain.paging import Page, PageRequest
+from mock_server.domain.timefmt import format_rfc3339
+
+
+def _time(ms: int | None) -> str | None:
+    return None if ms is None else format_rfc3339(ms)
+
+
+def consent_to_wire(c: Consent) -> dict[str, Any]:
+    return {
+        "id": str(c.id),
+        "shop_id": str(c.shop_id),
+        "user_id": str(c.user_id),
+        "oa_id": str(c.oa_id),
+        "phone": c.phone,
+        "call_type": c.call_type,
+        "reason_code": c.reason_code,
+        "status": c.status,
+        "reply_status": c.reply_status,
+        "delivery_status": c.delivery_status,
+        "delivery_time": _time(c.delivery_time),
+        "is_charged": c.is_charged,
+        "error_code": c.error_code,
+        "error_message": c.error_message,
+        "expires_at": _time(c.expires_at),
+        "created_at": format_rfc3339(c.created_at),
+        "updated_at": format_rfc3339(c.updated_at),
+    }
+
+
+def page_to_wire(page: Page, request: PageRequest) -> dict[str, Any]:
+    return {
+        "consents": [consent_to_wire(c) for c in page.items],
+        "paging": {
+            "after": request.after or ("" if request.before else "."),
+            "before": request.before,
+            "limit": request.limit,
+            "next": page.next,
+            "prev": page.prev,
+            "sort": request.sort,
+        },
+    }
