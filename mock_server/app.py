@@ -28,12 +28,12 @@ def create_app(settings: Settings | None = None, sandbox: Sandbox | None = None)
     status_by_code = wire_spec().extension("TwirpErrorCode", None, "x-http-status")
 
     routes = [
-        Route(op.path, wire_endpoint(sandbox, op), methods=ALL_METHODS)
-        for op in wire_spec().operations.values()
+        Route(path, wire_endpoint(sandbox, ops["POST"]), methods=ALL_METHODS)
+        for path, ops in wire_spec().operations.items()
     ]
     routes += [
-        Route(op.path, control_endpoint(sandbox, op), methods=ALL_METHODS)
-        for op in control_spec().operations.values()
+        Route(path, control_endpoint(sandbox, ops), methods=ALL_METHODS)
+        for path, ops in control_spec().operations.items()
     ]
 
     async def no_route(request: Request) -> Response:

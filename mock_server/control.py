@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.domain.consents import to_int64
+from mock_server.domain.durations import parse_duration_ms
 from mock_server.domain.model import Shop
+from mock_server.domain.timefmt import format_rfc3339, parse_rfc3339
 from mock_server.edge import check_content_type, json_response, read_object
 from mock_server.sandbox import Sandbox
 from mock_server.spec import Operation
@@ -54,18 +56,50 @@ def _handlers(sandbox: Sandbox) -> dict[str, Handler]:
         sandbox.reset()
         return health({})
 
-    return {"health": health, "createShop": create_shop, "reset": reset}
+    def get_clock(_: dict[str, Any]) -> tuple[Any, int]:
+        clock = sandbox.clock
+        return {
+            "now": format_rfc3339(clock.now_ms()),
+            "rate": clock.state.rate,
+            "frozen": clock.state.rate == 0,
+        }, 200
+
+    def move_clock(body: dict[str, Any]) -> tuple[Any, int]:
+        clock = sandbox.clock
+        try:
+            if "set" in body:
+                clock.set(parse_rfc3339(body["set"]))
+            if "advance" in body:
+                clock.advance(parse_duration_ms(body["advance"]))
+        except ValueError as exc:
+            raise TwirpError("failed_precondition", str(exc)) from None
+        if "rate" in body:
+            clock.set_rate(float(body["rate"]))
+        sandbox.save_clock()
+        return get_clock({})
+
+    return {
+        "health": health,
+        "createShop": create_shop,
+        "reset": reset,
+        "getClock": get_clock,
+        "moveClock": move_clock,
+    }
 
 
-def control_endpoint(sandbox: Sandbox, operation: Operation) -> Endpoint:
-    handler = _handlers(sandbox).get(operation.operation_id)
-    if handler is None:
-        raise RuntimeError(f"the control spec's {operation.operation_id!r} is not implemented")
+def control_endpoint(sandbox: Sandbox, operations: Mapping[str, Operation]) -> Endpoint:
+    """One path of the control spec; each of its methods is an operation."""
+    handlers = _handlers(sandbox)
+    missing = [op.operation_id for op in operations.values() if op.operation_id not in handlers]
+    if missing:
+        raise RuntimeError(f"the control spec's {missing} are not implemented")
 
     async def endpoint(request: Request) -> Response:
-        if request.method != operation.method:
+        operation = operations.get(request.method)
+        if operation is None:
+            allowed = ", ".join(sorted(operations))
             raise bad_route(
-                f'unsupported method "{request.method}" (only {operation.method} is allowed)',
+                f'unsupported method "{request.method}" (only {allowed} is allowed)',
                 request.method,
                 request.url.path,
             )
@@ -75,7 +109,7 @@ def control_endpoint(sandbox: Sandbox, operation: Operation) -> Endpoint:
                 check_content_type(request)
             body = await read_object(request, empty_is={})
             operation.validator.validate(body)
-        data, status = handler(body)
+        data, status = handlers[operation.operation_id](body)
         return json_response(data, status)
 
     return endpoint

@@ -47,7 +47,10 @@ class Spec:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         self.schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
-        self.operations: dict[str, Operation] = {op.path: op for op in self._operations()}
+        # path -> method -> operation
+        self.operations: dict[str, dict[str, Operation]] = {}
+        for op in self._operations():
+            self.operations.setdefault(op.path, {})[op.method] = op
 
     def _operations(self) -> Iterator[Operation]:
         root_security = _first_scheme(self.document.get("security"))

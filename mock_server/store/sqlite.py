@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS shops (
 CREATE TABLE IF NOT EXISTS shop_oas (
     shop_id INTEGER NOT NULL,
     oa_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
     PRIMARY KEY (shop_id, oa_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS consents (
@@ -59,6 +60,7 @@ class SQLiteStore:
         # One connection shared by the event loop and test threads; the lock serialises it.
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        self._shops: dict[tuple[bool, str], Shop] = {}
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
@@ -66,6 +68,7 @@ class SQLiteStore:
 
     def reset(self) -> None:
         with self._lock:
+            self._shops.clear()
             self._db.executescript(
                 "BEGIN; DELETE FROM consents; DELETE FROM shop_oas; DELETE FROM shops; "
                 "DELETE FROM meta; COMMIT;"
@@ -89,8 +92,8 @@ class SQLiteStore:
                     (shop.shop_id, shop.api_key, shop.shop_key),
                 )
                 self._db.executemany(
-                    "INSERT OR IGNORE INTO shop_oas VALUES (?, ?)",
-                    [(shop.shop_id, oa) for oa in shop.oa_ids],
+                    "INSERT OR IGNORE INTO shop_oas VALUES (?, ?, ?)",
+                    [(shop.shop_id, oa, n) for n, oa in enumerate(shop.oa_ids)],
                 )
                 self._db.execute("COMMIT")
             except BaseException:
@@ -98,6 +101,10 @@ class SQLiteStore:
                 raise
 
     def shop_by_key(self, key: str, partner: bool) -> Shop | None:
+        # Shops never change once made, so a found one is cached (every request authenticates).
+        cached = self._shops.get((partner, key))
+        if cached is not None:
+            return cached
         column = "shop_key" if partner else "api_key"
         with self._lock:
             row = self._db.execute(
@@ -106,9 +113,11 @@ class SQLiteStore:
             if row is None:
                 return None
             oas = self._db.execute(
-                "SELECT oa_id FROM shop_oas WHERE shop_id = ? ORDER BY rowid", (row[0],)
+                "SELECT oa_id FROM shop_oas WHERE shop_id = ? ORDER BY position", (row[0],)
             ).fetchall()
-        return Shop(row[0], row[1], row[2], tuple(oa for (oa,) in oas))
+        shop = Shop(row[0], row[1], row[2], tuple(oa for (oa,) in oas))
+        self._shops[(partner, key)] = shop
+        return shop
 
     def max_shop_id(self) -> int:
         return self._scalar("SELECT COALESCE(MAX(shop_id), 0) FROM shops")

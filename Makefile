@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make sandbox` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8080
+SERVE_ARGS ?=
+
+.PHONY: setup sandbox test lint unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Set up, then run the sandbox on 127.0.0.1:$(PORT) (SQLite store in ./etelecom-sandbox.sqlite3).
+sandbox: $(STAMP)
+	$(BIN)/etelecom-sandbox serve --port $(PORT) $(SERVE_ARGS)
+
+## Set up, then lint, type-check and run every test.
+test: $(STAMP) lint unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build

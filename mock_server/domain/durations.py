@@ -1,0 +1,12 @@
+"""Durations as the control API writes them: `90s`, `1h30m`, `2d`, `500ms`."""
+
+from __future__ import annotations
+
+import re
+
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_PART = re.compile(r"([0-9]+)(ms|s|m|h|d)")
+
+
+def parse_duration_ms(text: str) -> int:
+    return sum(int(amount) * _UNIT_MS[unit] for amount, unit in _PART.findall(text))

@@ -1,0 +1,93 @@
+"""Shared fixtures: an in-process sandbox on each store, and a small client for the wire API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server import Settings, create_app
+
+START = "2026-01-01T00:00:00Z"
+DEMO = Settings()
+DEMO_OA = str(DEMO.demo_oa_ids[0])
+
+
+class Api:
+    """The wire API as one shop sees it, over HTTP (TestClient)."""
+
+    def __init__(self, client: TestClient, api_key: str, shop_key: str, oa_id: str) -> None:
+        self.client = client
+        self.api_key = api_key
+        self.shop_key = shop_key
+        self.oa_id = oa_id
+
+    def call(self, method: str, body: Any, partner: bool = False) -> Any:
+        prefix, key = ("partner", self.shop_key) if partner else ("shop", self.api_key)
+        return self.client.post(
+            f"/v1/{prefix}.Zalo/{method}", json=body, headers={"Authorization": f"Bearer {key}"}
+        )
+
+    def request_consent(self, expect: int = 200, **fields: Any) -> dict[str, Any]:
+        body = {
+            "oa_id": self.oa_id,
+            "phone": "0912345678",
+            "call_type": "audio",
+            "reason_code": "update_order",
+            **fields,
+        }
+        response = self.call("RequestConsent", body)
+        assert response.status_code == expect, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def list(self, expect: int = 200, **body: Any) -> dict[str, Any]:
+        response = self.call("ListRequestConsent", body)
+        assert response.status_code == expect, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def walk(self, filter_: dict[str, Any] | None = None, **paging: Any) -> list[str]:
+        """Every id, page by page through `next`."""
+        ids: list[str] = []
+        after = "."
+        while True:
+            page = self.list(filter=filter_ or {}, paging={**paging, "after": after})
+            ids += [c["id"] for c in page["consents"]]
+            if not page["paging"]["next"]:
+                return ids
+            after = page["paging"]["next"]
+
+
+def move_clock(client: TestClient, **body: Any) -> dict[str, Any]:
+    response = client.post("/_sandbox/clock", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def new_shop(client: TestClient, **body: Any) -> Api:
+    response = client.post("/_sandbox/shops", json=body)
+    assert response.status_code == 201, response.text
+    shop = response.json()
+    return Api(client, shop["api_key"], shop["shop_key"], shop["oa_ids"][0])
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    store = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'sandbox.sqlite3'}"
+    return Settings(store=store, clock_start=START, clock_rate=0)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
