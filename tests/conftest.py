@@ -6,14 +6,31 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
+from mock_server.spec import wire_spec
 
 START = "2026-01-01T00:00:00Z"
 DEMO = Settings()
 DEMO_OA = str(DEMO.demo_oa_ids[0])
+
+
+def _validator(schema: str) -> jsonschema_rs.Validator:
+    root = {
+        "$ref": f"#/components/schemas/{schema}",
+        "components": wire_spec().document["components"],
+    }
+    return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+
+
+RESPONSE_SCHEMAS = {
+    "RequestConsent": _validator("Consent"),
+    "ListRequestConsent": _validator("ConsentList"),
+    "error": _validator("TwirpError"),
+}
 
 
 class Api:
@@ -27,9 +44,14 @@ class Api:
 
     def call(self, method: str, body: Any, partner: bool = False) -> Any:
         prefix, key = ("partner", self.shop_key) if partner else ("shop", self.api_key)
-        return self.client.post(
+        response = self.client.post(
             f"/v1/{prefix}.Zalo/{method}", json=body, headers={"Authorization": f"Bearer {key}"}
         )
+        # Every answer, success or error, must match the spec's response schema.
+        RESPONSE_SCHEMAS[method if response.status_code == 200 else "error"].validate(
+            response.json()
+        )
+        return response
 
     def request_consent(self, expect: int = 200, **fields: Any) -> dict[str, Any]:
         body = {
@@ -44,7 +66,7 @@ class Api:
         result: dict[str, Any] = response.json()
         return result
 
-    def list(self, expect: int = 200, **body: Any) -> dict[str, Any]:
+    def page(self, expect: int = 200, **body: Any) -> dict[str, Any]:
         response = self.call("ListRequestConsent", body)
         assert response.status_code == expect, response.text
         result: dict[str, Any] = response.json()
@@ -55,7 +77,7 @@ class Api:
         ids: list[str] = []
         after = "."
         while True:
-            page = self.list(filter=filter_ or {}, paging={**paging, "after": after})
+            page = self.page(filter=filter_ or {}, paging={**paging, "after": after})
             ids += [c["id"] for c in page["consents"]]
             if not page["paging"]["next"]:
                 return ids

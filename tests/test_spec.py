@@ -1,4 +1,4 @@
-"""The spec itself: valid OpenAPI 3.1, faithful to the docs, and what the sandbox derives from it."""
+"""The spec itself: valid OpenAPI 3.1, faithful to the docs, and what the sandbox derives."""
 
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ def test_missing_required_field(api: Api, missing: str) -> None:
 def test_unknown_extra_fields_are_ignored(api: Api) -> None:
     created = api.request_consent(note="extra", nested={"a": 1})
     assert "note" not in created
-    page = api.list(filter={"phone": "0912345678", "colour": "blue"}, extra=[1, 2])
+    page = api.page(filter={"phone": "0912345678", "colour": "blue"}, extra=[1, 2])
     assert [c["id"] for c in page["consents"]] == [created["id"]]
 
 
@@ -120,5 +120,5 @@ def test_zero_values_and_nulls_in_filter_do_not_filter(api: Api) -> None:
         "is_charged": None,
         "date_from": None,
     }
-    page = api.list(filter=zero, paging=None)
+    page = api.page(filter=zero, paging=None)
     assert [c["id"] for c in page["consents"]] == [created["id"]]

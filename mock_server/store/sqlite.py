@@ -58,13 +58,16 @@ class SQLiteStore:
     def __init__(self, path: str) -> None:
         self.path = path
         # One connection shared by the event loop and test threads; the lock serialises it.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         self._shops: dict[tuple[bool, str], Shop] = {}
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise OSError(f"cannot open the SQLite store {path!r}: {exc}") from None
 
     def reset(self) -> None:
         with self._lock:

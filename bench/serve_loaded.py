@@ -1,0 +1,53 @@
+"""The sandbox, preloaded with N synthetic consents, served exactly like `etelecom-sandbox serve`.
+
+The memory store starts empty in a new process, so the CLI cannot serve a preloaded one: this
+builds the Sandbox, bulk-loads bench/dataset.py's consents with `store.insert_many`, and serves
+`create_app(sandbox=...)` with the CLI's bind helper, server class and uvicorn settings, printing
+the CLI's readiness line once requests are accepted.
+
+    python bench/serve_loaded.py --consents 1000000 [--store memory] [--port 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import dataset
+from serving import serve
+
+from mock_server.app import create_app
+from mock_server.sandbox import Sandbox
+from mock_server.settings import settings_from_env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--store", default="memory", help="memory, sqlite or sqlite:PATH")
+    parser.add_argument("--consents", type=int, default=0, help="how many to preload")
+    args = parser.parse_args()
+
+    settings = settings_from_env().with_overrides(store=args.store)
+    sandbox = Sandbox(settings)
+    started = time.perf_counter()
+    loaded = sandbox.store.insert_many(dataset.consents(sandbox.demo_shop, args.consents))
+    print(
+        f"serve_loaded: {loaded} consents loaded in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+    def ready(url: str) -> str:
+        return (
+            f"etelecom-sandbox ready on {url} (store {settings.store_kind}; "
+            f"shop API {url}/v1/shop, partner API {url}/v1/partner)"
+        )
+
+    serve(create_app(sandbox=sandbox), args.host, args.port, ready)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Run `etelecom-sandbox serve` as a real process and wait for its readiness line (no sleeping)."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+READY = re.compile(r"etelecom-sandbox ready on (http://\S+)")
+
+
+def read_line(process: subprocess.Popen[str], timeout: float = 30.0) -> str:
+    """One stdout line, waiting at most `timeout` seconds for it (select, not sleep)."""
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if selector.select(deadline - time.monotonic()):
+                return process.stdout.readline()
+    raise TimeoutError("no line from the process in time")
+
+
+@contextmanager
+def serving(
+    args: Sequence[str],
+    python: str = sys.executable,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+) -> Iterator[str]:
+    """Start serve with `args` on port 0 and yield its base URL; stop it afterwards."""
+    process = subprocess.Popen(
+        [python, "-m", "mock_server", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+    try:
+        line = read_line(process)
+        match = READY.search(line)
+        if match is None:
+            _, err = process.communicate(timeout=10)
+            raise AssertionError(f"no readiness line: {line!r} {err!r}")
+        yield match.group(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def run_cli(args: Sequence[str], timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mock_server", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,76 @@
+"""etelecom-sandbox serve, as a user runs it: readiness line, real port, restarts, clear errors."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import DEMO, DEMO_OA
+from tests.processes import run_cli, serving
+
+AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
+BODY = {
+    "oa_id": DEMO_OA,
+    "phone": "0912345678",
+    "call_type": "audio",
+    "reason_code": "update_order",
+}
+
+pytestmark = pytest.mark.slow
+
+
+def test_serve_port_0_prints_the_real_url_and_answers(tmp_path: Path) -> None:
+    with serving(["--store", f"sqlite:{tmp_path / 'a.sqlite3'}"]) as url:
+        assert url.startswith("http://127.0.0.1:") and not url.endswith(":0")
+        created = httpx.post(f"{url}/v1/shop.Zalo/RequestConsent", json=BODY, headers=AUTH)
+        assert created.status_code == 200, created.text
+        health = httpx.get(f"{url}/_sandbox/health").json()
+        assert (health["store"], health["consents"]) == ("sqlite", 1)
+
+
+def test_restarting_serve_keeps_every_consent(tmp_path: Path) -> None:
+    store = ["--store", f"sqlite:{tmp_path / 'keep.sqlite3'}"]
+    with serving(store) as url:
+        made = [
+            httpx.post(f"{url}/v1/shop.Zalo/RequestConsent", json=BODY, headers=AUTH).json()
+            for _ in range(3)
+        ]
+    with serving(store) as url:
+        listed = httpx.post(f"{url}/v1/shop.Zalo/ListRequestConsent", json={}, headers=AUTH)
+        assert listed.json()["consents"] == list(reversed(made))
+
+
+def test_default_store_is_sqlite_in_the_working_directory(tmp_path: Path) -> None:
+    with serving([], cwd=str(tmp_path)) as url:
+        assert httpx.get(f"{url}/_sandbox/health").json()["store"] == "sqlite"
+    assert (tmp_path / "etelecom-sandbox.sqlite3").exists()
+
+
+def test_port_in_use_is_one_clear_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(["serve", "--port", str(port), "--store", "memory"])
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "cannot listen on 127.0.0.1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["serve", "--store", "redis"], "unknown store"),
+        (["serve", "--store", "sqlite:/nonexistent/dir/x.sqlite3"], "cannot start"),
+        (["serve", "--port", "http"], "Invalid value"),
+    ],
+)
+def test_bad_flags_fail_clearly(args: list[str], says: str) -> None:
+    result = run_cli(args)
+    assert result.returncode != 0
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr

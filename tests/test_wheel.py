@@ -1,0 +1,63 @@
+"""A wheel built from the repo, installed in a fresh venv, serves the API with its bundled spec."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import DEMO
+from tests.processes import serving
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> str:
+    result = subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, cwd=cwd, check=False, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_wheel_in_a_fresh_venv_serves_the_api(tmp_path: Path) -> None:
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", ROOT)
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", venv)
+    python = venv / "bin" / "python"
+    run(python, "-m", "pip", "install", "-q", wheel)
+
+    elsewhere = tmp_path / "elsewhere"  # no repo checkout around: only the wheel's files
+    elsewhere.mkdir()
+    where = run(
+        python, "-c", "import mock_server.spec as s; print(s.data_dir('openapi'))", cwd=elsewhere
+    ).strip()
+    assert where.startswith(str(venv)), where
+    assert (Path(where) / "etelecom-zalo-consent.yaml").is_file()
+    assert (Path(where).parent / "fixtures" / "examples" / "index.json").is_file()
+    assert (venv / "bin" / "etelecom-sandbox").is_file()
+
+    with serving(["--store", "memory"], python=str(python), cwd=str(elsewhere)) as url:
+        response = httpx.post(
+            f"{url}/v1/shop.Zalo/RequestConsent",
+            json={
+                "oa_id": str(DEMO.demo_oa_ids[0]),
+                "phone": "0912345678",
+                "call_type": "video",
+                "reason_code": "update_order",
+            },
+            headers={"Authorization": f"Bearer {DEMO.demo_api_key}"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["reply_status"] == "S"
+        bad = httpx.post(
+            f"{url}/v1/shop.Zalo/ListRequestConsent",
+            json={"filter": {"call_type": "fax"}},
+            headers={"Authorization": f"Bearer {DEMO.demo_api_key}"},
+        )
+        assert bad.json()["meta"] == {"argument": "filter.call_type"}
