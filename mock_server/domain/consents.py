@@ -40,6 +40,10 @@ class ConsentService:
             name: spec.zero_value(name)
             for name in ("CallType", "ReasonCode", "Status", "ReplyStatus", "DeliveryStatus")
         }
+        if settings.foreign_oa_error not in spec.enum("TwirpErrorCode"):
+            raise ValueError(f"foreign_oa_error {settings.foreign_oa_error!r} is no Twirp code")
+        if settings.phone_echo not in ("as_sent", "normalized"):
+            raise ValueError(f"phone_echo {settings.phone_echo!r}: use as_sent or normalized")
         if settings.default_sort not in spec.enum("SortField") or not settings.default_sort:
             raise ValueError(f"default_sort {settings.default_sort!r} is not a sort the spec has")
 
