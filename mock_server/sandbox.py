@@ -18,7 +18,7 @@ from mock_server.domain.paging import CursorCodec
 from mock_server.domain.timefmt import parse_rfc3339
 from mock_server.settings import Settings
 from mock_server.spec import Spec, wire_spec
-from mock_server.store import Store, open_store
+from mock_server.store import Conflict, Store, open_store
 
 CLOCK_META = "clock"
 
@@ -72,8 +72,21 @@ class Sandbox:
         oa_ids: Sequence[int] = (),
     ) -> Shop:
         """A new shop; what the caller does not choose is made up from the seed."""
-        if shop_id is None:
-            shop_id = max(self.store.max_shop_id(), self.settings.demo_shop_id) + 1
+        if shop_id is not None:
+            return self._create_shop(shop_id, api_key, shop_key, oa_ids)
+        # Another worker may take the next id first: then try the one after.
+        for _ in range(9):
+            try:
+                next_id = max(self.store.max_shop_id(), self.settings.demo_shop_id) + 1
+                return self._create_shop(next_id, api_key, shop_key, oa_ids)
+            except Conflict:
+                if api_key or shop_key:
+                    raise
+        raise Conflict("could not find a free shop id")
+
+    def _create_shop(
+        self, shop_id: int, api_key: str | None, shop_key: str | None, oa_ids: Sequence[int]
+    ) -> Shop:
         seed = self.settings.seed
         shop = Shop(
             shop_id=shop_id,

@@ -10,19 +10,20 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import IO
 
 READY = re.compile(r"etelecom-sandbox ready on (http://\S+)")
 
 
-def read_line(process: subprocess.Popen[str], timeout: float = 30.0) -> str:
-    """One stdout line, waiting at most `timeout` seconds for it (select, not sleep)."""
-    assert process.stdout is not None
+def read_line(stream: IO[str] | None, timeout: float = 30.0) -> str:
+    """One line of a process's output, waiting at most `timeout` seconds (select, not sleep)."""
+    assert stream is not None
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(stream, selectors.EVENT_READ)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if selector.select(deadline - time.monotonic()):
-                return process.stdout.readline()
+                return stream.readline()
     raise TimeoutError("no line from the process in time")
 
 
@@ -34,6 +35,18 @@ def serving(
     cwd: str | None = None,
 ) -> Iterator[str]:
     """Start serve with `args` on port 0 and yield its base URL; stop it afterwards."""
+    with serve_process(args, python, env, cwd) as (url, _):
+        yield url
+
+
+@contextmanager
+def serve_process(
+    args: Sequence[str],
+    python: str = sys.executable,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Like `serving`, yielding the process too (to read what it printed on stderr)."""
     process = subprocess.Popen(
         [python, "-m", "mock_server", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
@@ -43,15 +56,16 @@ def serving(
         cwd=cwd,
     )
     try:
-        line = read_line(process)
+        line = read_line(process.stdout)
         match = READY.search(line)
         if match is None:
             _, err = process.communicate(timeout=10)
             raise AssertionError(f"no readiness line: {line!r} {err!r}")
-        yield match.group(1)
+        yield match.group(1), process
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()

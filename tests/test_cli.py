@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import DEMO, DEMO_OA
-from tests.processes import run_cli, serving
+from tests.processes import read_line, run_cli, serve_process, serving
 
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
 BODY = {
@@ -29,6 +29,16 @@ def test_serve_port_0_prints_the_real_url_and_answers(tmp_path: Path) -> None:
         assert created.status_code == 200, created.text
         health = httpx.get(f"{url}/_sandbox/health").json()
         assert (health["store"], health["consents"]) == ("sqlite", 1)
+
+
+def test_serve_prints_the_demo_shop_keys_and_one_stdout_line() -> None:
+    with serve_process(["--store", "memory"]) as (url, process):
+        demo = read_line(process.stderr)
+        assert DEMO.demo_api_key in demo and DEMO.demo_shop_key in demo and DEMO_OA in demo
+        process.terminate()
+        rest, _ = process.communicate(timeout=10)
+    assert rest == ""  # the readiness line was the only line on stdout
+    assert url.startswith("http://127.0.0.1:")
 
 
 def test_restarting_serve_keeps_every_consent(tmp_path: Path) -> None:
