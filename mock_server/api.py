@@ -13,7 +13,7 @@ from mock_server.edge import check_content_type, json_response, read_object
 from mock_server.sandbox import Sandbox
 from mock_server.spec import Operation
 from mock_server.twirp import TwirpError, bad_route
-from mock_server.wire import consent_to_wire, page_to_wire
+from mock_server.wire import check_to_wire, consent_to_wire, page_to_wire
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 PARTNER_SCHEME = "partnerShopKey"
@@ -28,7 +28,19 @@ def _handlers(sandbox: Sandbox) -> dict[str, Callable[[Shop, dict[str, Any]], An
     def list_request_consent(shop: Shop, body: dict[str, Any]) -> Any:
         return page_to_wire(*consents.list_consents(shop, body))
 
-    return {"RequestConsent": request_consent, "ListRequestConsent": list_request_consent}
+    def check_consent(shop: Shop, body: dict[str, Any]) -> Any:
+        answer, message = consents.check_consent(shop, body)
+        return check_to_wire(answer, message)
+
+    def update_shop_oa(shop: Shop, body: dict[str, Any]) -> Any:
+        return {"updated": consents.update_shop_oa(shop, body)}
+
+    return {
+        "RequestConsent": request_consent,
+        "ListRequestConsent": list_request_consent,
+        "CheckConsent": check_consent,
+        "UpdateShopOA": update_shop_oa,
+    }
 
 
 def wire_endpoint(sandbox: Sandbox, operation: Operation) -> Endpoint:

@@ -8,16 +8,19 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server.api import wire_endpoint
 from mock_server.control import control_endpoint
+from mock_server.journal import JournalMiddleware
 from mock_server.sandbox import Sandbox
 from mock_server.settings import Settings
 from mock_server.spec import control_spec, wire_spec
 from mock_server.twirp import TwirpError, bad_route, error_response
+from mock_server.webhooks import running
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 log = logging.getLogger("etelecom_sandbox")
@@ -60,7 +63,8 @@ def create_app(settings: Settings | None = None, sandbox: Sandbox | None = None)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
+        async with running(sandbox.webhooks):
+            yield
         sandbox.close()
 
     app = Starlette(
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None, sandbox: Sandbox | None = None)
             Exception: unexpected,
         },
         lifespan=lifespan,
+        middleware=[Middleware(JournalMiddleware, sandbox.journal, sandbox.clock.now_ms)],
     )
     app.state.sandbox = sandbox
     return app

@@ -1,98 +1,31 @@
-"""The control API under /_sandbox/ (openapi/sandbox-control.yaml): shops, health, reset."""
+"""The control API under /_sandbox/ (openapi/sandbox-control.yaml)."""
 
 from __future__ import annotations
 
+import hmac
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_server.domain.consents import to_int64
-from mock_server.domain.durations import parse_duration_ms
-from mock_server.domain.model import Shop
-from mock_server.domain.timefmt import format_rfc3339, parse_rfc3339
+from mock_server.control_handlers import handlers
 from mock_server.edge import check_content_type, json_response, read_object
 from mock_server.sandbox import Sandbox
 from mock_server.spec import Operation
-from mock_server.store import Conflict
-from mock_server.twirp import TwirpError, bad_route
+from mock_server.twirp import TwirpError, bad_route, invalid_argument
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-Handler = Callable[[dict[str, Any]], tuple[Any, int]]
-
-
-def shop_to_wire(shop: Shop) -> dict[str, Any]:
-    return {
-        "shop_id": str(shop.shop_id),
-        "api_key": shop.api_key,
-        "shop_key": shop.shop_key,
-        "oa_ids": [str(oa) for oa in shop.oa_ids],
-    }
-
-
-def _handlers(sandbox: Sandbox) -> dict[str, Handler]:
-    def health(_: dict[str, Any]) -> tuple[Any, int]:
-        return {
-            "status": "ok",
-            "store": sandbox.store.kind,
-            "shops": sandbox.store.count_shops(),
-            "consents": sandbox.store.count_consents(),
-        }, 200
-
-    def create_shop(body: dict[str, Any]) -> tuple[Any, int]:
-        try:
-            shop = sandbox.create_shop(
-                shop_id=to_int64(body.get("shop_id"), "shop_id") or None,
-                api_key=body.get("api_key"),
-                shop_key=body.get("shop_key"),
-                oa_ids=[to_int64(oa, "oa_ids") for oa in body.get("oa_ids") or ()],
-            )
-        except Conflict as exc:
-            raise TwirpError("already_exists", str(exc)) from None
-        return shop_to_wire(shop), 201
-
-    def reset(_: dict[str, Any]) -> tuple[Any, int]:
-        sandbox.reset()
-        return health({})
-
-    def get_clock(_: dict[str, Any]) -> tuple[Any, int]:
-        clock = sandbox.clock
-        return {
-            "now": format_rfc3339(clock.now_ms()),
-            "rate": clock.state.rate,
-            "frozen": clock.state.rate == 0,
-        }, 200
-
-    def move_clock(body: dict[str, Any]) -> tuple[Any, int]:
-        clock = sandbox.clock
-        try:
-            if "set" in body:
-                clock.set(parse_rfc3339(body["set"]))
-            if "advance" in body:
-                clock.advance(parse_duration_ms(body["advance"]))
-        except ValueError as exc:
-            raise TwirpError("failed_precondition", str(exc)) from None
-        if "rate" in body:
-            clock.set_rate(float(body["rate"]))
-        sandbox.save_clock()
-        return get_clock({})
-
-    return {
-        "health": health,
-        "createShop": create_shop,
-        "reset": reset,
-        "getClock": get_clock,
-        "moveClock": move_clock,
-    }
 
 
 def control_endpoint(sandbox: Sandbox, operations: Mapping[str, Operation]) -> Endpoint:
     """One path of the control spec; each of its methods is an operation."""
-    handlers = _handlers(sandbox)
-    missing = [op.operation_id for op in operations.values() if op.operation_id not in handlers]
+    table = handlers(sandbox)
+    missing = [op.operation_id for op in operations.values() if op.operation_id not in table]
     if missing:
         raise RuntimeError(f"the control spec's {missing} are not implemented")
+    token = sandbox.settings.control_token
 
     async def endpoint(request: Request) -> Response:
         operation = operations.get(request.method)
@@ -103,13 +36,46 @@ def control_endpoint(sandbox: Sandbox, operations: Mapping[str, Operation]) -> E
                 request.method,
                 request.url.path,
             )
+        if token is not None:
+            _check_token(request, token)
         body: dict[str, Any] = {}
         if operation.validator is not None:
             if await request.body():
                 check_content_type(request)
             body = await read_object(request, empty_is={})
             operation.validator.validate(body)
-        data, status = handlers[operation.operation_id](body)
+        if operation.query:
+            body = _query(request, operation)
+        result = table[operation.operation_id](body)
+        if inspect.isawaitable(result):
+            result = await result
+        data, status = result
         return json_response(data, status)
 
     return endpoint
+
+
+def _check_token(request: Request, token: str) -> None:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+        raise TwirpError("unauthenticated", "the control API needs Authorization: Bearer <token>")
+
+
+def _query(request: Request, operation: Operation) -> dict[str, Any]:
+    """Query parameters typed and checked by their schemas in the spec."""
+    out: dict[str, Any] = {}
+    for name, schema in operation.query.items():
+        raw = request.query_params.get(name)
+        if raw is None:
+            continue
+        if schema.get("type") == "integer":
+            try:
+                out[name] = int(raw)
+            except ValueError:
+                raise invalid_argument(name, f"must be an integer (got {raw!r})") from None
+            low, high = schema.get("minimum"), schema.get("maximum")
+            if (low is not None and out[name] < low) or (high is not None and out[name] > high):
+                raise invalid_argument(name, f"must be between {low} and {high}")
+        else:
+            out[name] = raw[: schema.get("maxLength", len(raw))]
+    return out

@@ -1,26 +1,27 @@
-"""The sandbox's parts wired together: store, clock, consent service, shops.
+"""The sandbox's parts wired together: store, clock, world, scenarios, consent service, shops.
 
 Built once by `create_app`; the HTTP edge, the CLI and the pytest plugin all use this object.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from pathlib import Path
 
 from mock_server.domain import states
-from mock_server.domain.clock import Clock, ClockState
+from mock_server.domain.clock import Clock
 from mock_server.domain.consents import ConsentService
 from mock_server.domain.ids import oa_id_for, secret_for
 from mock_server.domain.model import Shop
 from mock_server.domain.paging import CursorCodec
+from mock_server.domain.scenarios import Scenarios
 from mock_server.domain.timefmt import parse_rfc3339
+from mock_server.domain.world import World
+from mock_server.journal import Journal
 from mock_server.settings import Settings
-from mock_server.spec import Spec, wire_spec
+from mock_server.spec import Spec, control_spec, wire_spec
 from mock_server.store import Conflict, Store, open_store
-
-CLOCK_META = "clock"
+from mock_server.webhooks import WebhookSender
 
 
 class Sandbox:
@@ -29,30 +30,28 @@ class Sandbox:
         self.spec = spec or wire_spec()
         states.check_against(self.spec)
         self.store: Store = open_store(settings)
-        self.clock = self._load_clock()
+        self.clock = Clock(self.store)
+        self.world = World(self.store, self.clock, settings)
+        self.scenarios = Scenarios(self.store, control_spec(), settings.magic_phones)
+        self._scenario_file = (
+            self.scenarios.read_file(Path(settings.scenarios)) if settings.scenarios else None
+        )
         self.consents = ConsentService(
-            self.store,
-            self.clock,
+            self.world,
+            self.scenarios,
             self.spec,
             settings,
             CursorCodec(secret_for(settings.seed, "cursor")),
         )
-        self._ensure_demo_shop()
+        self.journal = Journal(settings.journal_size)
+        self.webhooks = WebhookSender(self.store, self.world, settings)
+        self._start()
 
-    def _load_clock(self) -> Clock:
-        saved = self.store.get_meta(CLOCK_META)
-        if saved is not None:
-            return Clock(ClockState(**json.loads(saved)))
-        start = parse_rfc3339(self.settings.clock_start) if self.settings.clock_start else None
-        clock = Clock.starting(start, self.settings.clock_rate)
-        self.save_clock(clock)
-        return clock
-
-    def save_clock(self, clock: Clock | None = None) -> None:
-        self.store.set_meta(CLOCK_META, json.dumps(asdict((clock or self.clock).state)))
-
-    def _ensure_demo_shop(self) -> None:
+    def _start(self) -> None:
         s = self.settings
+        self.clock.start(parse_rfc3339(s.clock_start) if s.clock_start else None, s.clock_rate)
+        if self._scenario_file is not None:
+            self.scenarios.set_rules(None, self._scenario_file)
         if self.store.shop_by_key(s.demo_api_key, partner=False) is None:
             self.store.create_shop(
                 Shop(s.demo_shop_id, s.demo_api_key, s.demo_shop_key, s.demo_oa_ids)
@@ -98,11 +97,11 @@ class Sandbox:
         return shop
 
     def reset(self) -> None:
-        """Back to a fresh start: no consents, only the demo shop, the clock as configured."""
+        """Back to a fresh start: nothing stored, only the demo shop, the clock as configured."""
         self.store.reset()
-        self.clock = self._load_clock()
-        self.consents.clock = self.clock
-        self._ensure_demo_shop()
+        self.journal.clear()
+        self.clock.forget()
+        self._start()
 
     def close(self) -> None:
         self.store.close()

@@ -36,6 +36,34 @@ class Settings:
     # Whether a consent's `phone` is returned as sent ("as_sent") or as 84xxxxxxxxx ("normalized").
     phone_echo: str = "as_sent"
 
+    # How long an agreed consent lets the OA call (3P: 30 days).
+    call_window_seconds: int = 30 * 86400
+    # What customers do when no rule decides (INF): delays are drawn from these ranges
+    # (seconds, inclusive), each counted from the previous step.
+    receive_delay_seconds: tuple[int, ...] = (2, 30)
+    see_delay_seconds: tuple[int, ...] = (10, 600)
+    reply_delay_seconds: tuple[int, ...] = (30, 3600)
+    # Chance a customer agrees or rejects; the rest never answer (NS at the deadline).
+    p_agree: float = 0.7
+    p_reject: float = 0.1
+    # A second request to a phone whose earlier request is still waiting: "fail" (status N,
+    # error `duplicate_error_code`, not charged) or "allow" (both run their course). INF.
+    pending_duplicate: str = "fail"
+    duplicate_error_code: int = 8
+    # Scenario rules file (YAML or JSON, see fixtures/scenarios/); the magic phones are built in.
+    scenarios: str | None = None
+    magic_phones: bool = True
+
+    # Webhooks: `app_id` in event payloads, attempts per event, first retry delay (doubles).
+    webhook_app_id: str = "1000000000000000000"
+    webhook_max_attempts: int = 5
+    webhook_backoff_seconds: float = 1.0
+    webhook_timeout_seconds: float = 5.0
+    # How many requests the journal keeps.
+    journal_size: int = 1000
+    # Needed by every control call when set; `serve` requires it on a non-loopback address.
+    control_token: str | None = None
+
     # The demo shop every fresh sandbox starts with (keys shown in the README).
     demo_shop_id: int = 1000000000000000001
     demo_api_key: str = "1000000000000000001:sandbox-demo-api-key"

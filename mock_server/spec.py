@@ -7,7 +7,7 @@ read from the spec. Whatever the code needs but the spec does not provide fails 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ class Operation:
     name: str  # the Twirp method (x-twirp-method) or the operationId for control routes
     security: str | None  # the security scheme's name, None when open
     validator: BodyValidator | None  # None when the operation takes no body
+    query: dict[str, dict[str, Any]] = field(default_factory=dict)  # query parameter schemas
 
 
 class Spec:
@@ -65,6 +66,11 @@ class Spec:
                     name=op.get("x-twirp-method", op["operationId"]),
                     security=security,
                     validator=BodyValidator(self.document, schema) if schema else None,
+                    query={
+                        p["name"]: p.get("schema", {})
+                        for p in op.get("parameters", [])
+                        if p.get("in") == "query"
+                    },
                 )
 
     def schema(self, name: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_server.domain.check import Answer
 from mock_server.domain.model import Consent
 from mock_server.domain.paging import Page, PageRequest
 from mock_server.domain.timefmt import format_rfc3339
@@ -47,3 +48,7 @@ def page_to_wire(page: Page, request: PageRequest) -> dict[str, Any]:
             "sort": request.sort,
         },
     }
+
+
+def check_to_wire(answer: Answer, message: str) -> dict[str, Any]:
+    return {"error": answer.error, "message": message, "expired_time": _time(answer.expired_time)}

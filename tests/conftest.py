@@ -14,6 +14,14 @@ from mock_server import Settings, create_app
 from mock_server.spec import wire_spec
 
 START = "2026-01-01T00:00:00Z"
+# Customers who never see nor answer, and repeated requests allowed: states hold still, so the
+# tests of storage, filters and paging see exactly what they created. Lifecycle tests differ.
+QUIET: dict[str, Any] = {
+    "receive_delay_seconds": (10**7,),
+    "p_agree": 0.0,
+    "p_reject": 0.0,
+    "pending_duplicate": "allow",
+}
 DEMO = Settings()
 DEMO_OA = str(DEMO.demo_oa_ids[0])
 
@@ -101,7 +109,7 @@ def new_shop(client: TestClient, **body: Any) -> Api:
 @pytest.fixture(params=["memory", "sqlite"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     store = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'sandbox.sqlite3'}"
-    return Settings(store=store, clock_start=START, clock_rate=0)
+    return Settings(store=store, clock_start=START, clock_rate=0, **QUIET)
 
 
 @pytest.fixture

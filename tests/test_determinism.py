@@ -24,7 +24,7 @@ def transcript(settings: Settings) -> list[bytes]:
                     headers=auth,
                     json={
                         "oa_id": str(DEMO.demo_oa_ids[0]),
-                        "phone": f"09{n:08d}",
+                        "phone": f"091{n:07d}",
                         "call_type": "audio",
                         "reason_code": "update_order",
                     },

@@ -123,7 +123,7 @@ def test_walk_forward_and_back_while_consents_are_created(
         forward += ids(page)
         # New consents arrive during the walk; they sort after everything seen so far
         # (ascending) or before the first page (descending), so nothing is missed or repeated.
-        api.request_consent(phone="0900000001")
+        api.request_consent(phone="0911000001")
         if not page["paging"]["next"]:
             break
         after = page["paging"]["next"]

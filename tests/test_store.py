@@ -11,14 +11,16 @@ from mock_server import Settings, create_app
 from mock_server.domain.query import ConsentQuery
 from mock_server.sandbox import Sandbox
 from mock_server.store.sqlite import SQLiteStore, _where
-from tests.conftest import DEMO, START, Api, new_shop
+from tests.conftest import DEMO, QUIET, START, Api, new_shop
 
 
 def test_sqlite_keeps_shops_consents_and_clock_across_restarts(tmp_path: Path) -> None:
-    settings = Settings(store=f"sqlite:{tmp_path / 'db.sqlite3'}", clock_start=START, clock_rate=0)
+    settings = Settings(
+        store=f"sqlite:{tmp_path / 'db.sqlite3'}", clock_start=START, clock_rate=0, **QUIET
+    )
     with TestClient(create_app(settings)) as client:
         api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, str(DEMO.demo_oa_ids[0]))
-        made = [api.request_consent(phone=f"09{n:08d}") for n in range(1, 6)]
+        made = [api.request_consent(phone=f"091{n:07d}") for n in range(1, 6)]
         other = new_shop(client, api_key="keep-me", shop_key="shop-keep-me")
         theirs = other.request_consent()
         client.post("/_sandbox/clock", json={"advance": "3h"})

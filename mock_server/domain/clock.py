@@ -1,13 +1,19 @@
 """The virtual clock: `now` is an anchor plus wall time elapsed since, times a rate.
 
-The domain never reads the wall clock itself; it asks a Clock, and tests move the Clock.
+The domain never reads the wall clock itself; it asks a Clock, and tests move the Clock. The
+clock's state is kept in the store and read on every `now`, so a restarted sandbox, or two
+workers on one SQLite file, agree on the time.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+CLOCK_META = "clock"
 
 
 def wall_ms() -> int:
@@ -24,27 +30,37 @@ class ClockState:
         return self.anchor_virtual_ms + int((wall - self.anchor_wall_ms) * self.rate)
 
 
+class MetaStore(Protocol):
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str | None) -> None: ...
+
+
 class Clock:
     """Virtual time that never runs backwards."""
 
-    def __init__(self, state: ClockState, wall: Callable[[], int] = wall_ms) -> None:
-        self._state = state
+    def __init__(self, store: MetaStore, wall: Callable[[], int] = wall_ms) -> None:
+        self._store = store
         self._wall = wall
-        self._last = state.anchor_virtual_ms
+        self._raw = ""
+        self._state = ClockState(0, 0, 0.0)
+        self._last = 0
 
-    @classmethod
-    def starting(
-        cls, start_ms: int | None, rate: float, wall: Callable[[], int] = wall_ms
-    ) -> Clock:
-        now = wall()
-        return cls(ClockState(now if start_ms is None else start_ms, now, rate), wall)
+    def start(self, start_ms: int | None, rate: float) -> None:
+        """Set the clock unless the store already has one (a restart keeps its time)."""
+        if self._store.get_meta(CLOCK_META) is None:
+            now = self._wall()
+            self._save(ClockState(now if start_ms is None else start_ms, now, rate))
 
     @property
     def state(self) -> ClockState:
+        raw = self._store.get_meta(CLOCK_META) or ""
+        if raw != self._raw:
+            self._raw, self._state = raw, ClockState(**json.loads(raw))
         return self._state
 
     def now_ms(self) -> int:
-        now = max(self._last, self._state.at(self._wall()))
+        now = max(self._last, self.state.at(self._wall()))
         self._last = now
         return now
 
@@ -54,16 +70,22 @@ class Clock:
         return self.set(self.now_ms() + delta_ms)
 
     def set(self, instant_ms: int) -> int:
-        if instant_ms < self.now_ms():
-            raise ValueError("the clock never moves backwards")
-        self._state = replace(
-            self._state, anchor_virtual_ms=instant_ms, anchor_wall_ms=self._wall()
-        )
-        self._last = instant_ms
+        now = self.now_ms()
+        if instant_ms < now:
+            raise ValueError(
+                f"the clock never moves backwards (it is {now} ms, asked {instant_ms})"
+            )
+        self._save(ClockState(instant_ms, self._wall(), self.state.rate))
         return instant_ms
 
     def set_rate(self, rate: float) -> None:
         if rate < 0:
             raise ValueError("the clock rate cannot be negative")
-        now = self.now_ms()
-        self._state = ClockState(now, self._wall(), rate)
+        self._save(ClockState(self.now_ms(), self._wall(), rate))
+
+    def forget(self) -> None:
+        """After a store reset: time may start again from the configured instant."""
+        self._last = 0
+
+    def _save(self, state: ClockState) -> None:
+        self._store.set_meta(CLOCK_META, json.dumps(asdict(state)))

@@ -14,6 +14,7 @@ REPLY_WAITING = "S"
 REPLY_AGREED = "P"
 REPLY_REJECTED = "N"
 REPLY_NO_RESPONSE = "NS"
+REPLY_UNSET = "Z"  # a request that failed at once was never put to the customer
 DELIVERY_RECEIVED = "received"
 DELIVERY_SEEN = "seen"
 
@@ -25,6 +26,8 @@ _NAMED = {
 
 
 def check_against(spec: Spec) -> None:
+    if spec.zero_value("ReplyStatus") != REPLY_UNSET:
+        raise RuntimeError("the spec's ReplyStatus zero value is not REPLY_UNSET")
     for schema, values in _NAMED.items():
         missing = set(values) - set(spec.enum(schema))
         if missing:

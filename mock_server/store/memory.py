@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from mock_server.domain.ids import CONSENT_ID_BASE
+from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import Consent, Shop
 from mock_server.domain.query import ConsentQuery, SortKey
-from mock_server.store.base import Conflict
+from mock_server.store.base import Conflict, OutboxEntry
+
+ORDERS = ("created_at", "updated_at")
 
 
 class _ShopIndex:
@@ -18,18 +24,25 @@ class _ShopIndex:
 
     def __init__(self) -> None:
         self.by_id: dict[int, Consent] = {}
-        self.orders: dict[str, list[SortKey]] = {"created_at": [], "updated_at": []}
+        self.orders: dict[str, list[SortKey]] = {name: [] for name in ORDERS}
         self.by_phone: dict[str, list[SortKey]] = {}  # phone_norm -> (created_at, id)
 
     def add(self, consent: Consent) -> None:
         self.by_id[consent.id] = consent
-        for field, keys in self.orders.items():
-            _insort(keys, (getattr(consent, field), consent.id))
+        for name, keys in self.orders.items():
+            _insort(keys, (getattr(consent, name), consent.id))
         _insort(self.by_phone.setdefault(consent.phone_norm, []), (consent.created_at, consent.id))
+
+    def update(self, consent: Consent) -> None:
+        old = self.by_id[consent.id]
+        keys = self.orders["updated_at"]
+        del keys[bisect.bisect_left(keys, (old.updated_at, old.id))]
+        _insort(keys, (consent.updated_at, consent.id))
+        self.by_id[consent.id] = consent
 
 
 def _insort(keys: list[SortKey], key: SortKey) -> None:
-    # New consents carry the latest time and id, so this is nearly always an append.
+    # New keys carry the latest time and id, so this is nearly always an append.
     if not keys or keys[-1] < key:
         keys.append(key)
     else:
@@ -40,16 +53,26 @@ class MemoryStore:
     kind = "memory"
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.reset()
 
     def reset(self) -> None:
-        self._shops: dict[int, Shop] = {}
-        self._keys: dict[tuple[bool, str], int] = {}
-        self._indexes: dict[int, _ShopIndex] = {}
-        self._meta: dict[str, str] = {}
-        self._last_id = CONSENT_ID_BASE
-        self._count = 0
+        with self._lock:
+            self._shops: dict[int, Shop] = {}
+            self._keys: dict[tuple[bool, str], int] = {}
+            self._indexes: dict[int, _ShopIndex] = {}
+            self._shop_of: dict[int, int] = {}  # consent id -> shop id
+            self._meta: dict[str, str] = {}
+            self._events: list[tuple[int, int, Event]] = []  # heap of (due, seq, event)
+            self._event_seq = itertools.count()
+            self._outbox: dict[int, OutboxEntry] = {}
+            self._last_id = CONSENT_ID_BASE
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        # Memory changes cannot fail half-way, so holding the lock is the whole transaction.
+        with self._lock:
+            yield
 
     def create_shop(self, shop: Shop) -> None:
         with self._lock:
@@ -89,8 +112,19 @@ class MemoryStore:
         self._last_id += 1
         stored = replace(consent, id=self._last_id)
         self._indexes[stored.shop_id].add(stored)
-        self._count += 1
-        return stored
+        self._shop_of[stored.id] = stored.shop_id
+        return replace(stored)  # the caller's copy: it may go on changing it
+
+    def get_consent(self, consent_id: int) -> Consent | None:
+        shop_id = self._shop_of.get(consent_id)
+        if shop_id is None:
+            return None
+        # A copy: callers change their consent and then hand it back with update_consent.
+        return replace(self._indexes[shop_id].by_id[consent_id])
+
+    def update_consent(self, consent: Consent) -> None:
+        with self._lock:
+            self._indexes[consent.shop_id].update(replace(consent))
 
     def scan(
         self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
@@ -99,12 +133,13 @@ class MemoryStore:
         if index is None:
             return []
         out: list[Consent] = []
-        for key in _walk(self._candidates(index, query), start, ascending):
-            consent = index.by_id[key[1]]
-            if query.matches(consent):
-                out.append(consent)
-                if len(out) >= count:
-                    break
+        with self._lock:
+            for key in _walk(self._candidates(index, query), start, ascending):
+                consent = index.by_id[key[1]]
+                if query.matches(consent):
+                    out.append(consent)  # read-only: writers go through get_consent
+                    if len(out) >= count:
+                        break
         return out
 
     @staticmethod
@@ -118,13 +153,57 @@ class MemoryStore:
         return sorted((getattr(index.by_id[i], query.sort_field), i) for _, i in keys)
 
     def count_consents(self) -> int:
-        return self._count
+        return len(self._shop_of)
+
+    def add_events(self, events: Iterable[Event]) -> None:
+        with self._lock:
+            for event in events:
+                heapq.heappush(self._events, (event.due, next(self._event_seq), event))
+
+    def next_due(self) -> int | None:
+        return self._events[0][0] if self._events else None
+
+    def pop_due_events(self, now: int, limit: int) -> list[Event]:
+        out: list[Event] = []
+        with self._lock:
+            while self._events and self._events[0][0] <= now and len(out) < limit:
+                out.append(heapq.heappop(self._events)[2])
+        return out
+
+    def add_outbox(self, entries: Iterable[OutboxEntry]) -> None:
+        with self._lock:
+            for entry in entries:
+                entry.id = len(self._outbox) + 1
+                self._outbox[entry.id] = replace(entry, log=list(entry.log))
+
+    def pending_outbox(self) -> list[OutboxEntry]:
+        with self._lock:
+            pending = [e for e in self._outbox.values() if e.state == "pending"]
+            return [replace(e, log=list(e.log)) for e in pending]
+
+    def record_attempt(self, entry: OutboxEntry) -> None:
+        with self._lock:
+            self._outbox[entry.id] = replace(entry, log=list(entry.log))
+
+    def outbox_log(self, limit: int) -> list[OutboxEntry]:
+        with self._lock:
+            newest = list(self._outbox.values())[-limit:] if limit else []
+            return [replace(e, log=list(e.log)) for e in newest]
 
     def get_meta(self, key: str) -> str | None:
         return self._meta.get(key)
 
-    def set_meta(self, key: str, value: str) -> None:
-        self._meta[key] = value
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self._lock:
+            if value is None:
+                self._meta.pop(key, None)
+            else:
+                self._meta[key] = value
+
+    def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]:
+        with self._lock:
+            items = sorted((k, v) for k, v in self._meta.items() if k.startswith(prefix))
+        return iter(items)
 
     def close(self) -> None:
         pass

@@ -1,37 +1,19 @@
-"""SQLite store (stdlib, WAL): consents survive a restart; pages are served from indexes."""
+"""SQLite store (stdlib, WAL): everything survives a restart; pages are served from indexes."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from mock_server.domain.ids import CONSENT_ID_BASE
+from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import CONSENT_FIELDS, Consent, Shop, as_row
 from mock_server.domain.query import ConsentQuery, SortKey
-from mock_server.store.base import Conflict
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS shops (
-    shop_id INTEGER PRIMARY KEY,
-    api_key TEXT NOT NULL UNIQUE,
-    shop_key TEXT NOT NULL UNIQUE
-);
-CREATE TABLE IF NOT EXISTS shop_oas (
-    shop_id INTEGER NOT NULL,
-    oa_id INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    PRIMARY KEY (shop_id, oa_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS consents (
-    {", ".join(f + (" INTEGER PRIMARY KEY" if f == "id" else "") for f in CONSENT_FIELDS)}
-);
-CREATE INDEX IF NOT EXISTS consents_by_created ON consents (shop_id, created_at, id);
-CREATE INDEX IF NOT EXISTS consents_by_updated ON consents (shop_id, updated_at, id);
-CREATE INDEX IF NOT EXISTS consents_by_phone ON consents (shop_id, phone_norm, created_at, id);
-"""
+from mock_server.store.base import Attempt, Conflict, OutboxEntry
+from mock_server.store.sqlite_schema import SCHEMA
 
 _COLUMNS = ", ".join(CONSENT_FIELDS)
 _INSERT = (
@@ -39,17 +21,13 @@ _INSERT = (
     f"((SELECT COALESCE(MAX(id), {CONSENT_ID_BASE}) + 1 FROM consents), "
     f"{', '.join('?' for _ in CONSENT_FIELDS[1:])})"
 )
+_UPDATE = f"UPDATE consents SET {', '.join(f'{f} = ?' for f in CONSENT_FIELDS[1:])} WHERE id = ?"
 # Filters that are plain equality on a column, in ConsentQuery's names.
 _EQUALITY = (
-    "oa_id",
-    "user_id",
-    "phone_norm",
-    "call_type",
-    "reason_code",
-    "status",
-    "reply_status",
+    "oa_id", "user_id", "phone_norm", "call_type", "reason_code", "status", "reply_status",
     "is_charged",
-)
+)  # fmt: skip
+_OUTBOX = "id, shop_id, oa_id, url, payload, state, attempts, next_attempt"
 
 
 class SQLiteStore:
@@ -58,50 +36,63 @@ class SQLiteStore:
     def __init__(self, path: str) -> None:
         self.path = path
         # One connection shared by the event loop and test threads; the lock serialises it.
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._depth = 0
         self._shops: dict[tuple[bool, str], Shop] = {}
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
             raise OSError(f"cannot open the SQLite store {path!r}: {exc}") from None
 
-    def reset(self) -> None:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
         with self._lock:
-            self._shops.clear()
-            self._db.executescript(
-                "BEGIN; DELETE FROM consents; DELETE FROM shop_oas; DELETE FROM shops; "
-                "DELETE FROM meta; COMMIT;"
-            )
-
-    def create_shop(self, shop: Shop) -> None:
-        with self._lock:
-            if shop.api_key == shop.shop_key:
-                raise Conflict("api_key and shop_key must differ")
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                taken = self._db.execute(
-                    "SELECT 1 FROM shops WHERE shop_id = ? OR api_key IN (?, ?) "
-                    "OR shop_key IN (?, ?)",
-                    (shop.shop_id, shop.api_key, shop.shop_key, shop.api_key, shop.shop_key),
-                ).fetchone()
-                if taken:
-                    raise Conflict("shop id or key already in use")
-                self._db.execute(
-                    "INSERT INTO shops VALUES (?, ?, ?)",
-                    (shop.shop_id, shop.api_key, shop.shop_key),
-                )
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO shop_oas VALUES (?, ?, ?)",
-                    [(shop.shop_id, oa, n) for n, oa in enumerate(shop.oa_ids)],
-                )
-                self._db.execute("COMMIT")
+                yield
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def reset(self) -> None:
+        with self.transaction():
+            self._shops.clear()
+            for table in ("consents", "shop_oas", "shops", "meta", "events", "outbox", "attempts"):
+                self._db.execute(f"DELETE FROM {table}")
+
+    def create_shop(self, shop: Shop) -> None:
+        if shop.api_key == shop.shop_key:
+            raise Conflict("api_key and shop_key must differ")
+        with self.transaction():
+            taken = self._db.execute(
+                "SELECT 1 FROM shops WHERE shop_id = ? OR api_key IN (?, ?) OR shop_key IN (?, ?)",
+                (shop.shop_id, shop.api_key, shop.shop_key, shop.api_key, shop.shop_key),
+            ).fetchone()
+            if taken:
+                raise Conflict("shop id or key already in use")
+            self._db.execute(
+                "INSERT INTO shops VALUES (?, ?, ?)", (shop.shop_id, shop.api_key, shop.shop_key)
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO shop_oas VALUES (?, ?, ?)",
+                [(shop.shop_id, oa, n) for n, oa in enumerate(shop.oa_ids)],
+            )
 
     def shop_by_key(self, key: str, partner: bool) -> Shop | None:
         # Shops never change once made, so a found one is cached (every request authenticates).
@@ -134,23 +125,26 @@ class SQLiteStore:
             return replace(consent, id=int(cursor.lastrowid or 0))
 
     def insert_many(self, consents: Iterable[Consent]) -> int:
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                start = self._db.execute(
-                    f"SELECT COALESCE(MAX(id), {CONSENT_ID_BASE}) FROM consents"
-                ).fetchone()[0]
-                rows = ((start + n, *as_row(c)[1:]) for n, c in enumerate(consents, 1))
-                cursor = self._db.executemany(
-                    f"INSERT INTO consents ({_COLUMNS}) VALUES "
-                    f"({', '.join('?' for _ in CONSENT_FIELDS)})",
-                    rows,
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self.transaction():
+            start = self._scalar(f"SELECT COALESCE(MAX(id), {CONSENT_ID_BASE}) FROM consents")
+            rows = ((start + n, *as_row(c)[1:]) for n, c in enumerate(consents, 1))
+            cursor = self._db.executemany(
+                f"INSERT INTO consents ({_COLUMNS}) VALUES "
+                f"({', '.join('?' for _ in CONSENT_FIELDS)})",
+                rows,
+            )
         return cursor.rowcount
+
+    def get_consent(self, consent_id: int) -> Consent | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM consents WHERE id = ?", (consent_id,)
+            ).fetchone()
+        return None if row is None else _consent(row)
+
+    def update_consent(self, consent: Consent) -> None:
+        with self._lock:
+            self._db.execute(_UPDATE, (*as_row(consent)[1:], consent.id))
 
     def scan(
         self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
@@ -172,14 +166,97 @@ class SQLiteStore:
     def count_consents(self) -> int:
         return self._scalar("SELECT COUNT(*) FROM consents")
 
+    def add_events(self, events: Iterable[Event]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO events (due, consent_id, kind, value, window_ms) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(e.due, e.consent_id, e.kind, e.value, e.window_ms) for e in events],
+            )
+
+    def next_due(self) -> int | None:
+        with self._lock:
+            row = self._db.execute("SELECT MIN(due) FROM events").fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def pop_due_events(self, now: int, limit: int) -> list[Event]:
+        with self.transaction():
+            rows = self._db.execute(
+                "SELECT id, due, consent_id, kind, value, window_ms FROM events "
+                "WHERE due <= ? ORDER BY due, id LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            if rows:
+                self._db.execute(
+                    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE due <= ? "
+                    "ORDER BY due, id LIMIT ?)",
+                    (now, limit),
+                )
+        return [Event(*row[1:]) for row in rows]
+
+    def add_outbox(self, entries: Iterable[OutboxEntry]) -> None:
+        with self._lock:
+            for entry in entries:
+                cursor = self._db.execute(
+                    "INSERT INTO outbox (shop_id, oa_id, url, payload, state, attempts, "
+                    "next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (entry.shop_id, entry.oa_id, entry.url, entry.payload, entry.state,
+                     entry.attempts, entry.next_attempt),
+                )  # fmt: skip
+                entry.id = int(cursor.lastrowid or 0)
+
+    def pending_outbox(self) -> list[OutboxEntry]:
+        return self._outbox("WHERE state = 'pending' ORDER BY id", ())
+
+    def record_attempt(self, entry: OutboxEntry) -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE outbox SET state = ?, attempts = ?, next_attempt = ? WHERE id = ?",
+                (entry.state, entry.attempts, entry.next_attempt, entry.id),
+            )
+            if entry.log:
+                last = entry.log[-1]
+                self._db.execute(
+                    "INSERT INTO attempts VALUES (?, ?, ?, ?)",
+                    (entry.id, last.at, last.status, last.error),
+                )
+
+    def outbox_log(self, limit: int) -> list[OutboxEntry]:
+        return list(reversed(self._outbox("ORDER BY id DESC LIMIT ?", (limit,))))
+
+    def _outbox(self, tail: str, params: tuple[object, ...]) -> list[OutboxEntry]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_OUTBOX} FROM outbox {tail}", params).fetchall()
+            entries = [OutboxEntry(*row) for row in rows]
+            for entry in entries:
+                entry.log = [
+                    Attempt(*a)
+                    for a in self._db.execute(
+                        "SELECT at, status, error FROM attempts WHERE outbox_id = ? ORDER BY at",
+                        (entry.id,),
+                    )
+                ]
+        return entries
+
     def get_meta(self, key: str) -> str | None:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def set_meta(self, key: str, value: str) -> None:
+    def set_meta(self, key: str, value: str | None) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            if value is None:
+                self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, value FROM meta WHERE key >= ? AND key < ? ORDER BY key",
+                (prefix, prefix + "\uffff"),
+            ).fetchall()
+        return iter([(str(k), str(v)) for k, v in rows])
 
     def close(self) -> None:
         with self._lock:

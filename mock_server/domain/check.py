@@ -1,0 +1,45 @@
+"""CheckConsent: may the OA call this phone now? Answered in Zalo's check-consent codes (3P).
+
+The answer follows the newest request that reached Zalo for (shop, OA, phone); a request that
+failed at once only speaks when nothing else was ever sent. The mapping is INF and listed in
+the fidelity notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mock_server.domain import states
+from mock_server.domain.behaviour import FAILURES
+from mock_server.domain.model import Consent
+
+APPROVED, REQUEST_SENT, REJECTED, TOO_MANY = 0, 2, 3, 5
+WAITING, NEVER_INTERACTED, EXPIRED, NEVER_SENT = 8, 9, 16, 20
+CODES = (APPROVED, REQUEST_SENT, REJECTED, TOO_MANY, WAITING, NEVER_INTERACTED, EXPIRED,
+         NEVER_SENT)  # fmt: skip
+_BY_FAILURE = {FAILURES["no_zalo"][0]: NEVER_INTERACTED, FAILURES["too_many"][0]: TOO_MANY}
+
+
+@dataclass(frozen=True)
+class Answer:
+    error: int
+    expired_time: int | None
+
+
+def check(newest_first: list[Consent], now: int) -> Answer:
+    sent = [c for c in newest_first if c.status == states.STATUS_SUCCESS]
+    if not sent:
+        failed = newest_first[0] if newest_first else None
+        code = _BY_FAILURE.get(failed.error_code, NEVER_SENT) if failed else NEVER_SENT
+        return Answer(code, None)
+    # An agreement still running wins over a newer request that is pending or was refused.
+    for c in sent:
+        if c.reply_status == states.REPLY_AGREED and c.expires_at and now < c.expires_at:
+            return Answer(APPROVED, c.expires_at)
+    c = sent[0]
+    if c.reply_status == states.REPLY_WAITING:
+        code = REQUEST_SENT if c.delivery_time is None else WAITING
+        return Answer(code, c.expires_at)
+    if c.reply_status == states.REPLY_REJECTED:
+        return Answer(REJECTED, None)
+    return Answer(EXPIRED, c.expires_at)  # NS, or an agreement whose window has ended

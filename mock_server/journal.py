@@ -1,0 +1,81 @@
+"""The request journal: the last N requests with their bodies, for tests and debugging.
+
+An ASGI middleware, so it sees exactly what went over the wire. Authorization headers are
+never kept. Bodies are kept decoded when they are JSON, cut at a size limit otherwise.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.domain.timefmt import format_rfc3339
+
+BODY_LIMIT = 64 * 1024
+SKIP = "/_sandbox/journal"
+
+
+class Journal:
+    def __init__(self, size: int) -> None:
+        self.entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=size)
+
+    def find(self, path: str | None, limit: int | None) -> list[dict[str, Any]]:
+        found = [e for e in self.entries if not path or path in e["path"]]
+        return found[-limit:] if limit else found
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+def _decode(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw[:BODY_LIMIT].decode("utf-8", "replace")
+
+
+class JournalMiddleware:
+    def __init__(self, app: ASGIApp, journal: Journal, now_ms: Callable[[], int]) -> None:
+        self.app = app
+        self.journal = journal
+        self.now_ms = now_ms
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == SKIP:
+            await self.app(scope, receive, send)
+            return
+        request = bytearray()
+        response = bytearray()
+        status = 0
+
+        async def receive_and_keep() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(request) < BODY_LIMIT:
+                request.extend(message.get("body", b""))
+            return message
+
+        async def send_and_keep(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and len(response) < BODY_LIMIT:
+                response.extend(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive_and_keep, send_and_keep)
+        finally:
+            self.journal.entries.append({
+                "at": format_rfc3339(self.now_ms()),
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "request": _decode(bytes(request)),
+                "response": _decode(bytes(response)),
+            })  # fmt: skip

@@ -1,0 +1,53 @@
+"""The SQLite schema. Indexes serve each listing order, with and without a phone filter."""
+
+from __future__ import annotations
+
+from mock_server.domain.model import CONSENT_FIELDS
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shops (
+    shop_id INTEGER PRIMARY KEY,
+    api_key TEXT NOT NULL UNIQUE,
+    shop_key TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS shop_oas (
+    shop_id INTEGER NOT NULL,
+    oa_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (shop_id, oa_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS consents (
+    {", ".join(f + (" INTEGER PRIMARY KEY" if f == "id" else "") for f in CONSENT_FIELDS)}
+);
+CREATE INDEX IF NOT EXISTS consents_by_created ON consents (shop_id, created_at, id);
+CREATE INDEX IF NOT EXISTS consents_by_updated ON consents (shop_id, updated_at, id);
+CREATE INDEX IF NOT EXISTS consents_by_phone ON consents (shop_id, phone_norm, created_at, id);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    due INTEGER NOT NULL,
+    consent_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    window_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_due ON events (due, id);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    shop_id INTEGER NOT NULL,
+    oa_id INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, id);
+CREATE TABLE IF NOT EXISTS attempts (
+    outbox_id INTEGER NOT NULL,
+    at REAL NOT NULL,
+    status INTEGER,
+    error TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_by_entry ON attempts (outbox_id, at);
+"""

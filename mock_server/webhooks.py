@@ -1,0 +1,108 @@
+"""Webhook delivery: the outbox is POSTed in order per OA, with retries and backoff.
+
+Events are queued by the domain inside the transaction that changed the consent (see
+domain/notices.py); this module only sends them. Every attempt is logged in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+
+from mock_server.domain.world import World
+from mock_server.settings import Settings
+from mock_server.store.base import Attempt, OutboxEntry, Store
+
+log = logging.getLogger("etelecom_sandbox.webhooks")
+TICK_SECONDS = 0.1
+
+
+class WebhookSender:
+    def __init__(
+        self, store: Store, world: World, settings: Settings,
+        wall: Callable[[], float] = time.time,
+    ) -> None:  # fmt: skip
+        self.store = store
+        self.world = world
+        self.settings = settings
+        self.wall = wall
+
+    async def deliver_due(self, client: httpx.AsyncClient, skip_backoff: bool = False) -> int:
+        """One attempt at the oldest pending event of each OA that is due; how many were tried."""
+        tried = 0
+        held: set[tuple[int, int]] = set()  # OAs whose older event is still pending
+        for entry in self.store.pending_outbox():
+            oa = (entry.shop_id, entry.oa_id)
+            if oa in held:
+                continue
+            held.add(oa)
+            if skip_backoff or entry.next_attempt <= self.wall():
+                await self._attempt(client, entry)
+                tried += 1
+        return tried
+
+    async def _attempt(self, client: httpx.AsyncClient, entry: OutboxEntry) -> None:
+        status: int | None = None
+        error = ""
+        try:
+            response = await client.post(
+                entry.url,
+                content=entry.payload,
+                headers={"Content-Type": "application/json"},
+                timeout=self.settings.webhook_timeout_seconds,
+            )
+            status = response.status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        now = self.wall()
+        entry.attempts += 1
+        entry.log.append(Attempt(now, status, error))
+        if not error:
+            entry.state = "delivered"
+        elif entry.attempts >= self.settings.webhook_max_attempts:
+            entry.state = "failed"
+        else:
+            entry.next_attempt = now + self.settings.webhook_backoff_seconds * 2 ** (
+                entry.attempts - 1
+            )
+        self.store.record_attempt(entry)
+
+    async def drain(self) -> dict[str, int]:
+        """Deliver everything queued now, retrying without backoff, until nothing is pending."""
+        with self.store.transaction():
+            self.world.advance()
+        async with httpx.AsyncClient() as client:
+            while await self.deliver_due(client, skip_backoff=True):
+                pass
+        states = [e.state for e in self.store.outbox_log(1_000_000)]
+        return {s: states.count(s) for s in ("delivered", "failed", "pending")}
+
+    async def run(self) -> None:
+        """Background loop of a serving sandbox: move the world on, send what is due."""
+        async with httpx.AsyncClient() as client:
+            while True:
+                try:
+                    with self.store.transaction():
+                        self.world.advance()
+                    await self.deliver_due(client)
+                except Exception:  # keep serving; the next tick tries again
+                    log.exception("webhook delivery failed")
+                await asyncio.sleep(TICK_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def running(sender: WebhookSender) -> AsyncIterator[None]:
+    task = asyncio.create_task(sender.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
