@@ -73,6 +73,15 @@ class Spec:
                     },
                 )
 
+    def response_schema(self, operation: Operation, status: str = "200") -> dict[str, Any]:
+        """The JSON schema of an operation's response body for `status`."""
+        response = self.document["paths"][operation.path][operation.method.lower()]["responses"]
+        node = response[status]
+        if "$ref" in node:
+            node = _resolve(self.document, node["$ref"])
+        schema: dict[str, Any] = node["content"]["application/json"]["schema"]
+        return schema
+
     def schema(self, name: str) -> dict[str, Any]:
         try:
             return self.schemas[name]  # type: ignore[no-any-return]

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -31,9 +32,19 @@ class WebhookSender:
         self.world = world
         self.settings = settings
         self.wall = wall
+        # The background loop and a drain call must not send the same event at once. One lock
+        # per event loop: tests may serve the same sandbox from more than one loop in turn.
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def deliver_due(self, client: httpx.AsyncClient, skip_backoff: bool = False) -> int:
         """One attempt at the oldest pending event of each OA that is due; how many were tried."""
+        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with lock:
+            return await self._deliver_due(client, skip_backoff)
+
+    async def _deliver_due(self, client: httpx.AsyncClient, skip_backoff: bool) -> int:
         tried = 0
         held: set[tuple[int, int]] = set()  # OAs whose older event is still pending
         for entry in self.store.pending_outbox():

@@ -26,19 +26,18 @@ DEMO = Settings()
 DEMO_OA = str(DEMO.demo_oa_ids[0])
 
 
-def _validator(schema: str) -> jsonschema_rs.Validator:
-    root = {
-        "$ref": f"#/components/schemas/{schema}",
-        "components": wire_spec().document["components"],
-    }
+def _validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    root = {**schema, "components": wire_spec().document["components"]}
     return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
 
 
+# Each wire method's success schema, from the spec, and the Twirp error's.
 RESPONSE_SCHEMAS = {
-    "RequestConsent": _validator("Consent"),
-    "ListRequestConsent": _validator("ConsentList"),
-    "error": _validator("TwirpError"),
+    op.name: _validator(wire_spec().response_schema(op))
+    for ops in wire_spec().operations.values()
+    for op in ops.values()
 }
+RESPONSE_SCHEMAS["error"] = _validator({"$ref": "#/components/schemas/TwirpError"})
 
 
 class Api:
