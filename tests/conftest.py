@@ -120,3 +120,16 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def api(client: TestClient) -> Api:
     return Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    """A sandbox whose customers act: the default settings, a frozen clock."""
+    store = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'live.sqlite3'}"
+    with TestClient(create_app(Settings(store=store, clock_start=START, clock_rate=0))) as c:
+        yield c
+
+
+@pytest.fixture
+def shop(live: TestClient) -> Api:
+    return Api(live, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,23 +21,11 @@ OA_QUOTA, SHORT_WINDOW, TOO_MANY, UNDELIVERED = (
 )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
-    """A sandbox whose customers act: the default settings, a frozen clock."""
-    store = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'live.sqlite3'}"
-    with TestClient(create_app(Settings(store=store, clock_start=START, clock_rate=0))) as c:
-        yield c
-
-
-@pytest.fixture
-def shop(live: TestClient) -> Api:
-    return Api(live, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
-
-
 def current(api: Api, consent: dict[str, Any]) -> dict[str, Any]:
-    (found,) = [c for c in api.page(filter={"phone": consent["phone"]})["consents"]
-                if c["id"] == consent["id"]]  # fmt: skip
-    return found
+    page = api.page(filter={"phone": consent["phone"]})["consents"]
+    (found,) = [c for c in page if c["id"] == consent["id"]]
+    result: dict[str, Any] = found
+    return result
 
 
 def check(api: Api, phone: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from tests.conftest import DEMO, DEMO_OA, START, Api, move_clock, new_shop
-from tests.test_lifecycle import AGREES, IGNORES, REJECTS, live, shop  # noqa: F401
+from tests.test_lifecycle import AGREES, IGNORES, REJECTS
 from tests.webhook_receiver import receiver
 
 
