@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import sys
+import time
 from typing import Any, NoReturn
 
 import click
 import uvicorn
 
+from mock_server.datasets import DatasetParams, write_dataset
 from mock_server.settings import Settings, settings_from_env
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class _Server(uvicorn.Server):
@@ -46,15 +56,38 @@ def main() -> None:
 @click.option("--seed", default=None, type=int, help="Seed for every random choice.  [default: 0]")
 @click.option("--clock-start", default=None, help="RFC 3339 instant the virtual clock starts at.")
 @click.option("--clock-rate", default=None, type=float, help="1 real time, 0 frozen.")
+@click.option("--scenarios", default=None, help="A scenario rules file (YAML or JSON).")
+@click.option(
+    "--control-token",
+    default=None,
+    help="Needed by every /_sandbox/ call; required when --host is not a loopback address.",
+)
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
-def serve(host: str, port: int, access_log: bool, **overrides: Any) -> None:
+@click.option("--data", default=None, help="Load a dataset (`fixtures generate`) at start.")
+def serve(host: str, port: int, access_log: bool, data: str | None, **overrides: Any) -> None:
     """Run the sandbox until interrupted."""
     from mock_server.app import create_app
+    from mock_server.datasets_load import load, read_dataset
     from mock_server.sandbox import Sandbox
 
     try:
         settings: Settings = settings_from_env().with_overrides(**overrides)
+        if not is_loopback(host) and not settings.control_token:
+            fail(
+                f"--host {host} is not a loopback address: give --control-token "
+                "(or ETELECOM_SANDBOX_CONTROL_TOKEN) so the control API is not open to the network"
+            )
+        started = time.perf_counter()
+        dataset = read_dataset(data) if data else None
+        if dataset is not None and settings.clock_start is None:
+            # The dataset's consents are as they stand at its `now`: the clock starts there.
+            settings = settings.with_overrides(clock_start=dataset.header.now)
         sandbox = Sandbox(settings)
+        if dataset is not None:
+            counts = load(sandbox, dataset).describe()
+            click.echo(
+                f"dataset {data}: {counts} in {time.perf_counter() - started:.2f} s", err=True
+            )
     except (ValueError, OSError) as exc:
         fail(f"cannot start: {exc}")
     sock = _bind(host, port)
@@ -95,6 +128,38 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+@main.group()
+def fixtures() -> None:
+    """Make data for the sandbox."""
+
+
+@fixtures.command()
+@click.option("--seed", default=DatasetParams.seed, show_default=True, type=int)
+@click.option("--shops", default=DatasetParams.shops, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--consents", default=DatasetParams.consents, show_default=True, type=click.IntRange(0)
+)
+@click.option("--now", default=DatasetParams.now, show_default=True, help="The dataset's now.")
+@click.option(
+    "--days",
+    default=DatasetParams.days,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Consents are spread over this many days before --now.",
+)
+@click.option("--out", required=True, help="The JSON Lines file to write; - for stdout.")
+def generate(out: str, **params: Any) -> None:
+    """Write a realistic dataset: shops, Vietnamese customers, consents in every state."""
+    try:
+        dataset = DatasetParams(**params)
+        with click.open_file(out, "wb", atomic=out != "-") as handle:
+            write_dataset(dataset, handle)
+    except ValueError as exc:
+        fail(f"cannot generate: {exc}")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
 
 
 if __name__ == "__main__":

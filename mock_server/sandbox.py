@@ -5,14 +5,17 @@ Built once by `create_app`; the HTTP edge, the CLI and the pytest plugin all use
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from mock_server.domain import states
+from mock_server.domain import lifecycle, states
 from mock_server.domain.clock import Clock
 from mock_server.domain.consents import ConsentService
 from mock_server.domain.ids import oa_id_for, secret_for
-from mock_server.domain.model import Shop
+from mock_server.domain.lifecycle import Event
+from mock_server.domain.model import Consent, Shop
 from mock_server.domain.paging import CursorCodec
 from mock_server.domain.scenarios import Scenarios
 from mock_server.domain.timefmt import parse_rfc3339
@@ -95,6 +98,32 @@ class Sandbox:
         )
         self.store.create_shop(shop)
         return shop
+
+    def load_consents(
+        self, consents: Sequence[Consent], futures: Sequence[Mapping[str, Any] | None] = ()
+    ) -> int:
+        """Bulk-load consents as they stand (a dataset). Waiting ones get their deadline, and
+        the delivery, seen and reply times their `future` plans, as events; no webhooks."""
+        window = self.settings.call_window_seconds * 1000
+        with self.store.transaction():
+            first = self.store.max_consent_id() + 1
+            count = self.store.insert_many(consents)
+            events: list[Event] = []
+            for n, (consent, future) in enumerate(itertools.zip_longest(consents, futures)):
+                if consent is None or consent.reply_status != states.REPLY_WAITING:
+                    continue
+                if consent.status != states.STATUS_SUCCESS or consent.expires_at is None:
+                    continue
+                events.append(Event(consent.expires_at, first + n, lifecycle.DEADLINE))
+                plan = future or {}
+                for key, kind in (("received_at", lifecycle.RECEIVED), ("seen_at", lifecycle.SEEN)):
+                    if plan.get(key):
+                        events.append(Event(parse_rfc3339(plan[key]), first + n, kind))
+                if plan.get("reply_at") and plan.get("reply"):
+                    due = parse_rfc3339(plan["reply_at"])
+                    events.append(Event(due, first + n, lifecycle.REPLY, plan["reply"], window))
+            self.store.add_events(events)
+        return count
 
     def reset(self) -> None:
         """Back to a fresh start: nothing stored, only the demo shop, the clock as configured."""

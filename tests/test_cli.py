@@ -84,3 +84,28 @@ def test_bad_flags_fail_clearly(args: list[str], says: str) -> None:
     assert result.returncode != 0
     assert says in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_non_loopback_host_needs_a_control_token() -> None:
+    result = run_cli(["serve", "--host", "0.0.0.0", "--port", "0", "--store", "memory"])
+    assert result.returncode != 0
+    assert "--control-token" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_control_token_and_scenarios_flags(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - phone: '0912345678'\n    outcome: no_zalo\n")
+    args = ["--store", "memory", "--control-token", "tok", "--scenarios", str(rules)]
+    with serving(args) as url:
+        assert httpx.get(f"{url}/_sandbox/health").status_code == 401
+        token = {"Authorization": "Bearer tok"}
+        assert httpx.get(f"{url}/_sandbox/health", headers=token).status_code == 200
+        made = httpx.post(f"{url}/v1/shop.Zalo/RequestConsent", json=BODY, headers=AUTH).json()
+        assert (made["status"], made["error_code"]) == ("N", -213)
+
+
+def test_unreadable_scenario_file_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_cli(["serve", "--store", "memory", "--scenarios", str(tmp_path / "nope.yaml")])
+    assert result.returncode != 0
+    assert "scenario file" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0

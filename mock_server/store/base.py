@@ -62,6 +62,9 @@ class Store(Protocol):
     def insert_many(self, consents: Iterable[Consent]) -> int:
         """Bulk load (datasets, benchmarks): ids assigned as by insert_consent."""
 
+    def max_consent_id(self) -> int:
+        """The largest id given so far (ids count up from there)."""
+
     def get_consent(self, consent_id: int) -> Consent | None: ...
 
     def update_consent(self, consent: Consent) -> None: ...

@@ -115,6 +115,9 @@ class MemoryStore:
         self._shop_of[stored.id] = stored.shop_id
         return replace(stored)  # the caller's copy: it may go on changing it
 
+    def max_consent_id(self) -> int:
+        return self._last_id
+
     def get_consent(self, consent_id: int) -> Consent | None:
         shop_id = self._shop_of.get(consent_id)
         if shop_id is None:

@@ -126,7 +126,7 @@ class SQLiteStore:
 
     def insert_many(self, consents: Iterable[Consent]) -> int:
         with self.transaction():
-            start = self._scalar(f"SELECT COALESCE(MAX(id), {CONSENT_ID_BASE}) FROM consents")
+            start = self.max_consent_id()
             rows = ((start + n, *as_row(c)[1:]) for n, c in enumerate(consents, 1))
             cursor = self._db.executemany(
                 f"INSERT INTO consents ({_COLUMNS}) VALUES "
@@ -134,6 +134,9 @@ class SQLiteStore:
                 rows,
             )
         return cursor.rowcount
+
+    def max_consent_id(self) -> int:
+        return self._scalar(f"SELECT COALESCE(MAX(id), {CONSENT_ID_BASE}) FROM consents")
 
     def get_consent(self, consent_id: int) -> Consent | None:
         with self._lock:

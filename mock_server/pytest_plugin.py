@@ -1,0 +1,136 @@
+"""pytest plugin: `etelecom_sandbox` gives each test its own fresh shop on a shared sandbox.
+
+One sandbox per test session (per xdist worker), served over real HTTP on 127.0.0.1:0 from a
+thread. Each test gets a new shop with its own keys and OA, so tests never see each other's
+consents and need no reset. The virtual clock is shared by the session: move it forward with
+relative steps (`advance`), never assume an absolute time set by another test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_server.sandbox import Sandbox
+from mock_server.settings import settings_from_env
+from mock_server.threaded import ThreadedSandbox
+
+_counter = itertools.count(1)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("etelecom-sandbox")
+    group.addoption(
+        "--etelecom-store",
+        default=None,
+        help="Store of the session's sandbox: memory (default), sqlite or sqlite:PATH.",
+    )
+    group.addoption("--etelecom-seed", default=None, type=int, help="The sandbox's seed.")
+    group.addoption("--etelecom-scenarios", default=None, help="A scenario rules file.")
+
+
+@dataclass
+class SandboxShop:
+    """One test's shop on the session's sandbox, with helpers for the control API."""
+
+    url: str  # the sandbox root, e.g. http://127.0.0.1:PORT
+    shop_id: str
+    api_key: str
+    shop_key: str
+    oa_ids: list[str]
+    http: httpx.Client = field(repr=False)
+
+    @property
+    def shop_base_url(self) -> str:
+        """Base URL for shop APIs: `{shop_base_url}.Zalo/RequestConsent`."""
+        return f"{self.url}/v1/shop"
+
+    @property
+    def partner_base_url(self) -> str:
+        return f"{self.url}/v1/partner"
+
+    @property
+    def oa_id(self) -> str:
+        return self.oa_ids[0]
+
+    def call(self, method: str, body: dict[str, Any], partner: bool = False) -> httpx.Response:
+        """POST a wire API method as this shop (shop routes, or partner ones with shop_key)."""
+        base, key = (self.partner_base_url, self.shop_key) if partner else (
+            self.shop_base_url, self.api_key)  # fmt: skip
+        return self.http.post(f"{base}.Zalo/{method}", json=body,
+                              headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+
+    def advance(self, duration: str) -> dict[str, Any]:
+        """Move the session's clock forward, e.g. "90s", "1h30m", "2d"."""
+        return self._control("POST", "/_sandbox/clock", {"advance": duration})
+
+    def now(self) -> str:
+        return str(self._control("GET", "/_sandbox/clock")["now"])
+
+    def force(self, consent_id: str, action: str) -> dict[str, Any]:
+        """Make the customer act now: received, seen, agree, reject or no_response."""
+        return self._control("POST", "/_sandbox/force",
+                             {"consent_id": consent_id, "action": action})  # fmt: skip
+
+    def set_rules(self, rules: list[dict[str, Any]]) -> dict[str, Any]:
+        """Scenario rules for this shop only (tried before the global ones)."""
+        return self._control("PUT", "/_sandbox/rules", {"shop_id": self.shop_id, "rules": rules})
+
+    def set_webhook(self, url: str, oa_id: str | None = None) -> dict[str, Any]:
+        body = {"shop_id": self.shop_id, "oa_id": oa_id or self.oa_id, "url": url}
+        return self._control("PUT", "/_sandbox/webhooks", body)
+
+    def drain_webhooks(self) -> dict[str, Any]:
+        """Deliver every queued webhook now; returns when none is left."""
+        return self._control("POST", "/_sandbox/webhooks/drain")
+
+    def journal(self, path: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in (("path", path), ("limit", limit)) if v is not None}
+        response = self.http.get(f"{self.url}/_sandbox/journal", params=params)
+        response.raise_for_status()
+        requests: list[dict[str, Any]] = response.json()["requests"]
+        return requests
+
+    def _control(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        response = self.http.request(method, f"{self.url}{path}", json=body)
+        if response.status_code >= 400:
+            raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
+        result: dict[str, Any] = response.json()
+        return result
+
+
+@pytest.fixture(scope="session")
+def etelecom_sandbox_server(pytestconfig: pytest.Config) -> Iterator[ThreadedSandbox]:
+    """The session's sandbox; ETELECOM_SANDBOX_* variables apply, then the command line."""
+    settings = settings_from_env()
+    store = pytestconfig.getoption("etelecom_store") or os.environ.get("ETELECOM_SANDBOX_STORE")
+    settings = settings.with_overrides(
+        store=store or "memory",
+        seed=pytestconfig.getoption("etelecom_seed"),
+        scenarios=pytestconfig.getoption("etelecom_scenarios"),
+    )
+    server = ThreadedSandbox(Sandbox(settings)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def etelecom_sandbox(etelecom_sandbox_server: ThreadedSandbox) -> Iterator[SandboxShop]:
+    """A fresh shop of its own for this test, on the session's sandbox."""
+    with httpx.Client(timeout=30) as http:
+        # Unique across xdist workers too: each worker has its own sandbox, and the keys
+        # carry a random part so tests never guess one another's.
+        tag = f"{next(_counter)}-{uuid.uuid4().hex[:12]}"
+        created = http.post(f"{etelecom_sandbox_server.url}/_sandbox/shops", json={
+            "api_key": f"test-{tag}:api", "shop_key": f"shoptest-{tag}:shop"})  # fmt: skip
+        created.raise_for_status()
+        shop = created.json()
+        yield SandboxShop(etelecom_sandbox_server.url, shop["shop_id"], shop["api_key"],
+                          shop["shop_key"], shop["oa_ids"], http)  # fmt: skip

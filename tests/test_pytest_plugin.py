@@ -1,0 +1,109 @@
+"""The pytest plugin as an integrator's project uses it (pytester), with and without xdist."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+USER_TESTS = """
+import httpx
+import pytest
+
+BODY = {"phone": "0900000001", "call_type": "audio", "reason_code": "update_order"}
+
+
+def create(shop, **fields):
+    response = shop.call("RequestConsent", {"oa_id": shop.oa_id, **BODY, **fields})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def listed(shop, **filter_):
+    return shop.call("ListRequestConsent", {"filter": filter_}).json()["consents"]
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_each_test_has_its_own_shop(etelecom_sandbox, n):
+    assert listed(etelecom_sandbox) == []
+    made = create(etelecom_sandbox, phone=f"091200000{n}")
+    assert [c["id"] for c in listed(etelecom_sandbox)] == [made["id"]]
+
+
+def test_base_urls_work_with_a_plain_http_client(etelecom_sandbox):
+    url = etelecom_sandbox.shop_base_url + ".Zalo/ListRequestConsent"
+    auth = {"Authorization": "Bearer " + etelecom_sandbox.api_key}
+    response = httpx.post(url, json={}, headers=auth)
+    assert response.status_code == 200
+    partner = etelecom_sandbox.call("ListRequestConsent", {}, partner=True)
+    assert partner.status_code == 200
+
+
+def test_clock_force_and_rules(etelecom_sandbox):
+    agreed = create(etelecom_sandbox)  # the magic phone agrees after a minute
+    etelecom_sandbox.advance("2m")
+    assert listed(etelecom_sandbox, phone="0900000001")[0]["reply_status"] == "P"
+    etelecom_sandbox.set_rules([{"phone": "0912345678", "outcome": "ignore"}])
+    waiting = create(etelecom_sandbox, phone="0912345678")
+    assert etelecom_sandbox.force(waiting["id"], "reject")["reply_status"] == "N"
+    assert agreed["id"] != waiting["id"]
+
+
+def test_webhooks_and_journal(etelecom_sandbox):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import json, threading
+    got = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        etelecom_sandbox.set_webhook(f"http://127.0.0.1:{server.server_address[1]}/")
+        create(etelecom_sandbox, phone="0900000002")
+        etelecom_sandbox.advance("2m")
+        etelecom_sandbox.drain_webhooks()
+    finally:
+        server.shutdown()
+    assert [e.get("request_type") or e.get("user_consent") for e in got] == ["SENT", "DENY"]
+    mine = etelecom_sandbox.journal(path="RequestConsent")
+    assert mine and mine[-1]["request"]["phone"] == "0900000002"
+"""
+
+
+@pytest.mark.slow
+def test_plugin_in_a_users_project(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_TESTS)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=9)
+
+
+@pytest.mark.slow
+def test_plugin_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_TESTS)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(passed=9)
+
+
+@pytest.mark.slow
+def test_plugin_options_choose_store_and_seed(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_opts="""
+def test_store(etelecom_sandbox_server):
+    assert etelecom_sandbox_server.sandbox.store.kind == "sqlite"
+    assert etelecom_sandbox_server.sandbox.settings.seed == 7
+"""
+    )
+    db = pytester.path / "plugin.sqlite3"
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", f"--etelecom-store=sqlite:{db}", "--etelecom-seed=7"
+    )
+    result.assert_outcomes(passed=1)
+    assert db.exists()
