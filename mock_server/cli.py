@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import click
 import uvicorn
 
+from contract_tests.cli import contract, drift
 from mock_server.datasets import DatasetParams, write_dataset
 from mock_server.settings import Settings, settings_from_env
 
@@ -162,5 +163,22 @@ def generate(out: str, **params: Any) -> None:
         fail(f"cannot write {out}: {exc.strerror or exc}")
 
 
+def run() -> None:
+    """The console script: every failure is one line on stderr and a non-zero exit."""
+    try:
+        code = main(standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+        raise SystemExit(2) from None
+    except click.ClickException as exc:
+        fail(" ".join(exc.format_message().split()))
+    except click.Abort:
+        fail("aborted")
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+main.add_command(contract)
+main.add_command(drift)
+
 if __name__ == "__main__":
-    main()
+    run()

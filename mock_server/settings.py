@@ -1,7 +1,7 @@
 """One frozen settings object. CLI flags and `ETELECOM_SANDBOX_*` environment variables map onto it.
 
-Every behaviour that eTelecom's docs do not state is a field here with a default; the fidelity
-notes (docs/fidelity.md) give each one's source and how to change it.
+Every behaviour that eTelecom's docs do not state is a field here with a default; the README's
+fidelity notes give each one's source and how to change it.
 """
 
 from __future__ import annotations

@@ -77,6 +77,9 @@ def test_port_in_use_is_one_clear_line() -> None:
         (["serve", "--store", "redis"], "unknown store"),
         (["serve", "--store", "sqlite:/nonexistent/dir/x.sqlite3"], "cannot start"),
         (["serve", "--port", "http"], "Invalid value"),
+        (["serve", "--colour", "blue"], "No such option"),
+        (["serf"], "No such command"),
+        (["fixtures", "generate"], "Missing option"),
     ],
 )
 def test_bad_flags_fail_clearly(args: list[str], says: str) -> None:
@@ -84,6 +87,8 @@ def test_bad_flags_fail_clearly(args: list[str], says: str) -> None:
     assert result.returncode != 0
     assert says in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("etelecom-sandbox: error: ")
+    assert result.stderr.strip().count("\n") == 0, result.stderr
 
 
 def test_non_loopback_host_needs_a_control_token() -> None:

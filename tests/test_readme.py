@@ -1,0 +1,131 @@
+"""Every command the README shows is run here, as a newcomer would run it.
+
+Shell blocks run in order, with bash, against one sandbox this test starts (port 8080 in the
+README becomes the real port; curl fails on an HTTP error). Blocks marked `server` start a
+server and wait for its readiness line. `make test` is what .ci/run runs. Python blocks run as
+a pytest file of an integrator's project. Inline commands (`etelecom-sandbox …`, `make …`) run
+too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mock_server import Settings
+from mock_server.sandbox import Sandbox
+from mock_server.threaded import ThreadedSandbox
+from tests.processes import READY, read_line
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+BLOCK = re.compile(r"(?:<!-- readme-test: (\w+) -->\n)?```(\w*)\n(.*?)```", re.S)
+INLINE = re.compile(r"`((?:etelecom-sandbox|make) [^`]+)`")
+BIN = str(Path(sys.executable).parent)
+CURL_FAILS_ON_ERRORS = 'curl() { command curl --fail-with-body --max-time 20 "$@"; }\n'
+
+pytestmark = pytest.mark.slow
+
+
+def blocks(language: str, mark: str | None) -> list[str]:
+    return [body for m, lang, body in BLOCK.findall(README) if lang == language and
+            (m or None) == mark]  # fmt: skip
+
+
+def server_commands() -> list[str]:
+    lines = [line for body in blocks("sh", "server") for line in body.splitlines()]
+    inline = [c for c in INLINE.findall(README) if " serve" in c or c.startswith("make sandbox")]
+    return [line.split("  #")[0].strip() for line in lines + inline
+            if line.strip() and not line.startswith("#")]  # fmt: skip
+
+
+def env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **extra}
+
+
+def test_the_readme_has_what_a_newcomer_needs() -> None:
+    for heading in ("## Quick start", "### Magic phones", "### Moving the clock", "## Webhooks",
+                    "## In your own tests", "## Contract tests", "## In CI",
+                    "## Fidelity notes"):  # fmt: skip
+        assert heading in README
+    assert blocks("sh", "ci") == ["make test      # sets up .venv, then ruff, mypy and the whole "
+                                  "test suite\n"]  # fmt: skip
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert len(server_commands()) >= 4
+
+
+def test_every_shell_block_runs_against_a_sandbox(tmp_path: Path) -> None:
+    settings = Settings(store="memory", clock_start="2026-01-01T00:00:00Z", clock_rate=0)
+    server = ThreadedSandbox(Sandbox(settings)).start()
+    port = server.url.rsplit(":", 1)[1]
+    try:
+        for body in blocks("sh", None):
+            script = CURL_FAILS_ON_ERRORS + body.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+            result = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", script],
+                cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert result.returncode == 0, f"{body}\n{result.stdout}\n{result.stderr}"
+    finally:
+        server.stop()
+    assert (tmp_path / "big.jsonl").exists()  # the datasets block made its file
+
+
+@pytest.mark.parametrize("command", server_commands())
+def test_every_server_command_starts(command: str, tmp_path: Path) -> None:
+    words = shlex.split(command)
+    extra = {}
+    if words[0] == "make":
+        extra = {"PORT": "0", "SERVE_ARGS": f"--store sqlite:{tmp_path / 'make.sqlite3'}"}
+        words += [f"{k}={v}" for k, v in extra.items() if f"{k}=" not in command]
+    else:
+        words += ["--port", "0"]
+    if "big.jsonl" in command:  # the file the datasets block makes, made here the same way
+        subprocess.run([f"{BIN}/etelecom-sandbox", "fixtures", "generate", "--consents", "50",
+                        "--out", str(ROOT / "big.jsonl")], check=True)  # fmt: skip
+    process = subprocess.Popen(
+        words, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        seen: list[str] = []
+        while not any(READY.search(line) for line in seen):  # make echoes its command first
+            line = read_line(process.stdout, timeout=300)
+            assert line, (command, seen)  # the process ended without saying it was ready
+            seen.append(line)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # make and the server it started
+        process.wait(30)
+        (ROOT / "big.jsonl").unlink(missing_ok=True)
+        if process.stdout:
+            process.stdout.close()
+
+
+def test_python_blocks_run_as_an_integrators_tests(tmp_path: Path) -> None:
+    for n, body in enumerate(blocks("python", None)):
+        (tmp_path / f"test_readme_{n}.py").write_text(body)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             str(tmp_path)], cwd=tmp_path, env=env(), capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(blocks('python', None))} passed" in result.stdout
+
+
+def test_ci_example_commands_are_the_tested_ones() -> None:
+    """The CI example installs the project and runs pytest with the plugin under xdist: what
+    tests/test_wheel.py and tests/test_pytest_plugin.py::test_plugin_under_xdist do."""
+    (yaml_block,) = blocks("yaml", None)
+    runs = re.findall(r"- run: (.+?)\s+#", yaml_block)
+    assert runs == ["pip install ./etelecom-sandbox", "pytest -n auto"]
+    assert (
+        "def test_wheel_in_a_fresh_venv_serves_the_api"
+        in (ROOT / "tests/test_wheel.py").read_text()
+    )
+    assert "def test_plugin_under_xdist" in (ROOT / "tests/test_pytest_plugin.py").read_text()
