@@ -100,8 +100,10 @@ class WebhookSender:
         async with httpx.AsyncClient() as client:
             while True:
                 try:
-                    with self.store.transaction():
-                        self.world.advance()
+                    due = self.store.next_due()
+                    if due is not None and due <= self.world.clock.now_ms():
+                        with self.store.transaction():
+                            self.world.advance()
                     await self.deliver_due(client)
                 except Exception:  # keep serving; the next tick tries again
                     log.exception("webhook delivery failed")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
+from mock_server.sandbox import Sandbox
+from mock_server.threaded import ThreadedSandbox
 from tests.conftest import DEMO, DEMO_OA, START, Api, move_clock, new_shop
 from tests.test_lifecycle import AGREES, IGNORES, REJECTS
 from tests.webhook_receiver import receiver
@@ -156,3 +159,26 @@ def test_control_token_guards_every_control_call() -> None:
             headers={"Authorization": f"Bearer {DEMO.demo_api_key}"},
         )
         assert wire.status_code == 200
+
+
+def test_a_serving_sandbox_sends_webhooks_by_itself() -> None:
+    """No drain: the background sender delivers, and moves the world on as the clock runs."""
+    settings = Settings(store="memory", clock_start=START, clock_rate=0)
+    server = ThreadedSandbox(Sandbox(settings)).start()
+    try:
+        with receiver() as hook, httpx.Client(base_url=server.url) as http:
+            http.put("/_sandbox/webhooks", json={"shop_id": DEMO.demo_shop_id, "oa_id": DEMO_OA,
+                                                 "url": hook.url}).raise_for_status()  # fmt: skip
+            body = {"oa_id": DEMO_OA, "phone": AGREES, "call_type": "audio",
+                    "reason_code": "update_order"}  # fmt: skip
+            auth = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
+            http.post("/v1/shop.Zalo/RequestConsent", json=body, headers=auth).raise_for_status()
+            assert hook.arrived.wait(10), "the SENT event never came"
+            hook.arrived.clear()
+            # A fast clock: the customer's answer, due a minute later, comes on its own.
+            http.post("/_sandbox/clock", json={"rate": 1000}).raise_for_status()
+            assert hook.arrived.wait(10), "the ALLOW event never came"
+        assert [e.get("request_type") or e.get("user_consent") for e in hook.events] == [
+            "SENT", "ALLOW"]  # fmt: skip
+    finally:
+        server.stop()

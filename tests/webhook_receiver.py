@@ -15,6 +15,7 @@ class Receiver:
         self.events: list[dict[str, Any]] = []
         self.status = 200  # what it answers; set to 500 to make deliveries fail
         self.fail_next = 0  # answer 503 to this many requests first
+        self.arrived = threading.Event()  # set on every accepted event: wait on it, never sleep
         self.url = ""
 
 
@@ -31,6 +32,7 @@ def receiver() -> Iterator[Receiver]:
                 status = 503
             if status < 300:
                 state.events.append(json.loads(body))
+                state.arrived.set()
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
