@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
 import queue
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -26,7 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +50,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 START_TIMEOUT_S = 300.0  # loading 1,000,000 consents into the memory store takes ~10 s here
 STOP_TIMEOUT_S = 15.0
 WARM_UP_S = 1
+NOISY_CPU = 0.25  # cores other processes may use during a run before its figure is flagged
 
 
 # --- workloads: the wrk script and, for the check request, the same body in Python ---------
@@ -56,7 +59,7 @@ WARM_UP_S = 1
 @dataclass(frozen=True)
 class Workload:
     operation: str
-    query: str  # "" for RequestConsent; "phone" or "unfiltered" for the list
+    query: str  # RequestConsent: "" or "distinct phones"; the list: "phone" or "unfiltered"
     script: str  # bench/<script>: sets the same method, body and headers for wrk
     path: str
     body: dict[str, Any]
@@ -77,6 +80,15 @@ REQUEST_CONSENT = Workload(
         "call_type": "audio",
         "reason_code": "update_order",
     },
+)
+# The same call with a new phone each time (the script varies it; the check uses its own phone):
+# the figure without the duplicate-of-a-waiting-request path the fixed phone exercises.
+REQUEST_CONSENT_DISTINCT = Workload(
+    "RequestConsent",
+    "distinct phones",
+    "request_consent_distinct.lua",
+    "/v1/shop.Zalo/RequestConsent",
+    {**REQUEST_CONSENT.body, "phone": "0960000001"},
 )
 LIST_BY_PHONE = Workload(
     "ListRequestConsent",
@@ -122,6 +134,9 @@ class Measurement:
     p50_ms: float | None = None
     mean_ms: float | None = None
     p99_ms: float | None = None
+    # CPU cores other processes (not this server, wrk or run.py) kept busy during the run, on
+    # average: how much the shared machine disturbed this figure.
+    other_cpu: float | None = None
 
     @property
     def label(self) -> str:
@@ -155,14 +170,26 @@ class ServerError(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
 def child_env() -> dict[str, str]:
     """The environment without ETELECOM_SANDBOX_* overrides, so every server runs on defaults."""
     return {k: v for k, v in os.environ.items() if not k.startswith("ETELECOM_SANDBOX_")}
 
 
 @contextlib.contextmanager
-def running(name: str, argv: Sequence[str], log_dir: Path) -> Iterator[str]:
-    """Start a server, wait for its readiness line on stdout, yield its URL, always stop it."""
+def running(
+    name: str, argv: Sequence[str], log_dir: Path, on_ready: Callable[[float], None] | None = None
+) -> Iterator[Server]:
+    """Start a server, wait for its readiness line on stdout, yield it, always stop it.
+
+    `on_ready` gets the seconds from spawning to the readiness line.
+    """
+    spawned = time.perf_counter()
     log_path = log_dir / (re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") + ".log")
     with open(log_path, "wb") as stderr:
         proc = subprocess.Popen(
@@ -184,7 +211,9 @@ def running(name: str, argv: Sequence[str], log_dir: Path) -> Iterator[str]:
                 url = None
             if url is None:
                 raise ServerError(f"{name} did not become ready: {_tail(log_path)}")
-            yield url
+            if on_ready is not None:
+                on_ready(time.perf_counter() - spawned)
+            yield Server(url, proc.pid)
         finally:
             _stop(proc)
             reader.join(timeout=STOP_TIMEOUT_S)
@@ -234,7 +263,12 @@ def sqlite_server(path: Path, stored: int, run: Run) -> list[str]:
     finally:
         sandbox.close()
     run.loads.append(
-        {"store": "sqlite", "consents": loaded, "seconds": time.perf_counter() - started}
+        {
+            "store": "sqlite",
+            "consents": loaded,
+            "seconds": round(time.perf_counter() - started, 2),
+            "how": "insert_many into the file, in-process",
+        }
     )
     return [
         *sandbox_cli(),
@@ -248,6 +282,19 @@ def sqlite_server(path: Path, stored: int, run: Run) -> list[str]:
     ]
 
 
+def record_start(run: Run, store: str, stored: int) -> Callable[[float], None]:
+    how = (
+        "spawn to ready (interpreter, spec, insert_many)" if store == "memory" else "spawn to ready"
+    )
+
+    def record(seconds: float) -> None:
+        run.loads.append(
+            {"store": store, "consents": stored, "seconds": round(seconds, 2), "how": how}
+        )
+
+    return record
+
+
 def memory_server(stored: int) -> list[str]:
     return [
         sys.executable,
@@ -259,6 +306,44 @@ def memory_server(stored: int) -> list[str]:
         "--consents",
         str(stored),
     ]
+
+
+# --- noise: CPU used by everything else during a run -------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    at: float
+    busy: float  # machine-wide busy CPU seconds (/proc/stat)
+    ours: float  # CPU seconds of the server, of finished children (wrk) and of this process
+
+    @classmethod
+    def take(cls, server_pid: int) -> CpuSample:
+        now = time.monotonic()
+        try:
+            with open("/proc/stat") as stat:
+                fields = [int(v) for v in stat.readline().split()[1:]]
+            busy = (sum(fields[:8]) - fields[3] - fields[4]) / _TICKS  # minus idle and iowait
+            with open(f"/proc/{server_pid}/stat") as stat:
+                parts = stat.read().rpartition(")")[2].split()
+            server = (int(parts[11]) + int(parts[12])) / _TICKS  # utime + stime
+        except (OSError, ValueError, IndexError):
+            return cls(now, float("nan"), float("nan"))
+        me, children = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+        mine = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+        return cls(now, busy, server + mine)
+
+    def others_since(self, before: CpuSample) -> float | None:
+        elapsed = self.at - before.at
+        others = (self.busy - before.busy) - (self.ours - before.ours)
+        if elapsed <= 0 or others != others:  # NaN: /proc was not readable
+            return None
+        return round(max(0.0, others / elapsed), 2)
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -282,7 +367,12 @@ def post(url: str, body: dict[str, Any]) -> tuple[int, bytes]:
         return 0, str(exc).encode()
 
 
+_WRK_RUNS = itertools.count()
+
+
 def wrk(url: str, script: str, duration: int, connections: int, threads: int) -> dict[str, Any]:
+    # Scripts that make up bodies tell runs and threads apart with these.
+    env = {**os.environ, "BENCH_RUN": str(next(_WRK_RUNS)), "BENCH_THREADS": str(threads)}
     argv = [
         "wrk",
         f"-t{threads}",
@@ -295,7 +385,13 @@ def wrk(url: str, script: str, duration: int, connections: int, threads: int) ->
         url,
     ]
     done = subprocess.run(
-        argv, cwd=BENCH, capture_output=True, text=True, timeout=duration + 60, check=False
+        argv,
+        cwd=BENCH,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        check=False,
     )
     for line in done.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
@@ -304,10 +400,11 @@ def wrk(url: str, script: str, duration: int, connections: int, threads: int) ->
     raise RuntimeError(f"wrk gave no result (exit {done.returncode}): {done.stderr.strip()}")
 
 
-def measure(run: Run, m: Measurement, base_url: str, workload: Workload) -> Measurement:
+def measure(run: Run, m: Measurement, server: Server, workload: Workload) -> Measurement:
     """Check one request, then load the endpoint with wrk. A failed check skips the load."""
     run.measurements.append(m)
-    status, body = post(base_url + workload.path, workload.body)
+    url = server.url + workload.path
+    status, body = post(url, workload.body)
     m.check_status, m.check_bytes = status, len(body)
     if status != 200:
         m.problem = f"check request answered HTTP {status}: {body[:200].decode(errors='replace')}"
@@ -323,9 +420,10 @@ def measure(run: Run, m: Measurement, base_url: str, workload: Workload) -> Meas
         run.problems.append(f"{m.label}: {m.problem}")
         print(f"  !! {m.label}: {m.problem}", flush=True)
         return m
-    url = base_url + workload.path
     wrk(url, workload.script, WARM_UP_S, m.connections, m.threads)
+    before = CpuSample.take(server.pid)
     result = wrk(url, workload.script, m.duration_s, m.connections, m.threads)
+    m.other_cpu = CpuSample.take(server.pid).others_since(before)
     errors = result["errors"]
     latency = result["latency_us"]
     seconds = result["duration_us"] / 1e6
@@ -358,7 +456,8 @@ def section_sandbox(run: Run, args: argparse.Namespace, tmp: Path) -> None:
                 argv = sqlite_server(tmp / "throughput.sqlite3", stored, run)
             else:
                 argv = memory_server(stored)
-            with running(f"sandbox-{store}-{stored}", argv, tmp) as url:
+            name = f"sandbox-{store}-{stored}"
+            with running(name, argv, tmp, record_start(run, store, stored)) as server:
                 common = {
                     "server": "sandbox",
                     "store": store,
@@ -374,13 +473,20 @@ def section_sandbox(run: Run, args: argparse.Namespace, tmp: Path) -> None:
                     expected_items=dataset.expected_items(stored, phone_filter=True),
                     **common,
                 )
-                measure(run, listed, url, LIST_BY_PHONE)
+                measure(run, listed, server, LIST_BY_PHONE)
                 requested = Measurement(
                     "throughput", operation=REQUEST_CONSENT.operation, query="", **common
                 )
-                measure(run, requested, url, REQUEST_CONSENT)
+                measure(run, requested, server, REQUEST_CONSENT)
                 if run.request_consent_bytes is None and requested.check_status == 200:
                     run.request_consent_bytes = requested.check_bytes
+                distinct = Measurement(
+                    "throughput",
+                    operation=REQUEST_CONSENT_DISTINCT.operation,
+                    query=REQUEST_CONSENT_DISTINCT.query,
+                    **common,
+                )
+                measure(run, distinct, server, REQUEST_CONSENT_DISTINCT)
         except (ServerError, RuntimeError, subprocess.SubprocessError) as exc:
             run.problems.append(f"sandbox/{store}: {exc}")
             print(f"  !! sandbox/{store}: {exc}", flush=True)
@@ -395,7 +501,7 @@ def section_ceiling(run: Run, args: argparse.Namespace, tmp: Path) -> None:
         return
     argv = [sys.executable, str(BENCH / "ceiling.py"), "--port", "0", "--body-size", str(size)]
     try:
-        with running("ceiling", argv, tmp) as url:
+        with running("ceiling", argv, tmp) as server:
             m = Measurement(
                 "ceiling",
                 "ceiling",
@@ -407,7 +513,7 @@ def section_ceiling(run: Run, args: argparse.Namespace, tmp: Path) -> None:
                 args.threads,
                 args.duration,
             )
-            measure(run, m, url, REQUEST_CONSENT)
+            measure(run, m, server, REQUEST_CONSENT)
             if m.check_bytes != size:
                 m.notes.append(f"body is {m.check_bytes} bytes, not {size}")
     except (ServerError, RuntimeError, subprocess.SubprocessError) as exc:
@@ -423,7 +529,7 @@ def section_prism(run: Run, args: argparse.Namespace, tmp: Path) -> None:
         return
     argv = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", "0", str(SPEC)]
     try:
-        with running("prism", argv, tmp) as url:
+        with running("prism", argv, tmp) as server:
             for workload in (LIST_BY_PHONE, REQUEST_CONSENT):
                 m = Measurement(
                     "prism",
@@ -436,7 +542,7 @@ def section_prism(run: Run, args: argparse.Namespace, tmp: Path) -> None:
                     args.threads,
                     args.duration,
                 )
-                measure(run, m, url, workload)
+                measure(run, m, server, workload)
                 if workload.is_list and m.check_items is not None:
                     m.notes.insert(0, f"static example: {m.check_items} item(s), no paging")
     except (ServerError, RuntimeError, subprocess.SubprocessError) as exc:
@@ -457,7 +563,8 @@ def section_scaling(run: Run, args: argparse.Namespace, tmp: Path) -> None:
                     argv = sqlite_server(tmp / f"scaling-{stored}.sqlite3", stored, run)
                 else:
                     argv = memory_server(stored)
-                with running(f"sandbox-{store}-{stored}", argv, tmp) as url:
+                name = f"sandbox-{store}-{stored}"
+                with running(name, argv, tmp, record_start(run, store, stored)) as server:
                     for workload in (LIST_FIRST_PAGE, LIST_BY_PHONE):
                         m = Measurement(
                             "scaling",
@@ -473,7 +580,7 @@ def section_scaling(run: Run, args: argparse.Namespace, tmp: Path) -> None:
                                 stored, phone_filter=workload.query == "phone"
                             ),
                         )
-                        measure(run, m, url, workload)
+                        measure(run, m, server, workload)
             except (ServerError, RuntimeError, subprocess.SubprocessError) as exc:
                 run.problems.append(f"scaling sandbox/{store} {stored}: {exc}")
                 print(f"  !! sandbox/{store} {stored:,}: {exc}", flush=True)
@@ -513,9 +620,13 @@ def targets(run: Run, large: int) -> list[Target]:
     prism_rc = find(run, server="prism", operation="RequestConsent")
     prism_list = find(run, server="prism", operation="ListRequestConsent")
     for store in ("sqlite", "memory"):
-        rc = find(run, section="throughput", store=store, operation="RequestConsent")
-        out.append(ratio_target(f"RequestConsent {store} / ceiling", rc, ceiling, ">= 0.5", "rps"))
-        out.append(ratio_target(f"RequestConsent {store} / Prism", rc, prism_rc, ">= 3", "rps"))
+        for query in ("", "distinct phones"):
+            rc = find(
+                run, section="throughput", store=store, operation="RequestConsent", query=query
+            )
+            name = "RequestConsent" + (f" ({query})" if query else "")
+            out.append(ratio_target(f"{name} {store} / ceiling", rc, ceiling, ">= 0.5", "rps"))
+            out.append(ratio_target(f"{name} {store} / Prism", rc, prism_rc, ">= 3", "rps"))
     for store in ("sqlite", "memory"):
         listed = find(run, section="throughput", store=store, operation="ListRequestConsent")
         out.append(
@@ -539,10 +650,13 @@ def _num(value: float | None, fmt: str) -> str:
 
 
 def print_table(run: Run, found: list[Target]) -> None:
-    print("\nMeasurements (req/s counts 2xx responses only; latencies from wrk)")
+    print(
+        "\nMeasurements (req/s counts 2xx responses only; latencies from wrk; other = CPU cores"
+        " other processes used meanwhile)"
+    )
     header = (
         f"{'case':<50} {'stored':>9} {'conn':>4} {'req/s':>9} {'p50 ms':>8} "
-        f"{'mean ms':>8} {'p99 ms':>8}  notes"
+        f"{'mean ms':>8} {'p99 ms':>8} {'other':>5}  notes"
     )
     print(header)
     print("-" * len(header))
@@ -552,14 +666,21 @@ def print_table(run: Run, found: list[Target]) -> None:
         print(
             f"{m.label:<50} {stored:>9} {m.connections:>4} {_num(m.rps, ',.0f'):>9} "
             f"{_num(m.p50_ms, '.2f'):>8} {_num(m.mean_ms, '.2f'):>8} {_num(m.p99_ms, '.2f'):>8}"
-            f"  {notes}"
+            f" {_num(m.other_cpu, '.2f'):>5}  {notes}"
         )
     print("\nTargets")
-    header = f"{'target':<44} {'ratio':>7} {'rule':>7}  {'':4}  detail"
+    header = f"{'target':<52} {'ratio':>7} {'rule':>7}  {'':4}  detail"
     print(header)
     print("-" * (len(header) + 20))
     for t in found:
-        print(f"{t.name:<44} {_num(t.value, '.2f'):>7} {t.rule:>7}  {t.status:4}  {t.detail}")
+        print(f"{t.name:<52} {_num(t.value, '.2f'):>7} {t.rule:>7}  {t.status:4}  {t.detail}")
+    noisy = [m for m in run.measurements if m.other_cpu is not None and m.other_cpu > NOISY_CPU]
+    if noisy:
+        worst = max(m.other_cpu or 0.0 for m in noisy)
+        print(
+            f"\nNoise: {len(noisy)} of {len(run.measurements)} runs shared the machine with other"
+            f" processes using > {NOISY_CPU} core (up to {worst:.2f}): their figures may be low."
+        )
     if run.problems:
         print("\nProblems")
         for problem in run.problems:
@@ -576,6 +697,21 @@ def tool_version(argv: list[str]) -> str:
     )
 
 
+def code_version() -> str:
+    """The commit benchmarked (`-dirty` with local changes), if this is a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--exclude", "*"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() if done.returncode == 0 else "not a git checkout"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=None, help="seconds per load run [10]")
@@ -585,6 +721,7 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="smoke check: 2 s runs, 100k instead of 1M stored"
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    parser.add_argument("--note", default="", help="free text kept in the JSON (what was run)")
     args = parser.parse_args(argv)
     if args.duration is None:
         args.duration = 2 if args.quick else 10
@@ -593,6 +730,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
 
+    print(f"etelecom-sandbox bench: code {code_version()}, {os.cpu_count()} CPUs", flush=True)
     started = time.perf_counter()
     run = Run({k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()})
     with tempfile.TemporaryDirectory(prefix="etelecom-bench-") as tmp_name:
@@ -616,6 +754,7 @@ def main(argv: list[str] | None = None) -> int:
             "wrk": tool_version(["wrk", "-v"]),
             "prism": tool_version([str(PRISM), "--version"]) if PRISM.exists() else None,
         },
+        "code": code_version(),
         "args": run.args,
         "scaling_latency_metric": "p50 of a 1-connection, 1-thread wrk run",
         "request_consent_bytes": run.request_consent_bytes,
