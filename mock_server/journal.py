@@ -25,7 +25,10 @@ class Journal:
 
     def find(self, path: str | None, limit: int | None) -> list[dict[str, Any]]:
         found = [e for e in self.entries if not path or path in e["path"]]
-        return found[-limit:] if limit else found
+        found = found[-limit:] if limit else found
+        # Bodies are kept as bytes and decoded only here: journaling stays cheap per request.
+        return [{**e, "request": _decode(e["request"]), "response": _decode(e["response"])}
+                for e in found]  # fmt: skip
 
     def clear(self) -> None:
         self.entries.clear()
@@ -76,6 +79,6 @@ class JournalMiddleware:
                 "method": scope["method"],
                 "path": scope["path"],
                 "status": status,
-                "request": _decode(bytes(request)),
-                "response": _decode(bytes(response)),
+                "request": bytes(request),
+                "response": bytes(response),
             })  # fmt: skip

@@ -221,7 +221,7 @@ def test_random_default_follows_the_seed() -> None:
         settings = Settings(store="memory", clock_start=START, clock_rate=0, seed=seed)
         with TestClient(create_app(settings)) as client:
             api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
-            made = [api.request_consent(phone=f"097{n:07d}") for n in range(40)]
+            made = [api.request_consent(phone=f"097{n:07d}") for n in range(100)]
             move_clock(client, advance="2d")
             return [current(api, c)["reply_status"] for c in made]
 

@@ -101,9 +101,7 @@ class ConsentService:
     def _waiting(self, shop_id: int, oa_id: int, phone_norm: str) -> bool:
         if self.settings.pending_duplicate != "fail":
             return False
-        query = ConsentQuery(shop_id=shop_id, oa_id=oa_id, phone_norm=phone_norm,
-                             reply_status=states.REPLY_WAITING)  # fmt: skip
-        return bool(self.store.scan(query, None, False, 1))
+        return self.store.has_waiting(shop_id, oa_id, phone_norm)
 
     def list_consents(self, shop: Shop, body: Mapping[str, Any]) -> tuple[Page, PageRequest]:
         paging = body.get("paging") or {}

@@ -67,6 +67,10 @@ class Store(Protocol):
 
     def get_consent(self, consent_id: int) -> Consent | None: ...
 
+    def has_waiting(self, shop_id: int, oa_id: int, phone_norm: str) -> bool:
+        """Whether a request to this phone from this OA still waits for an answer (indexed:
+        a phone may have any number of finished requests)."""
+
     def update_consent(self, consent: Consent) -> None: ...
 
     def scan(

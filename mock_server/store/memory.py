@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+from mock_server.domain import states
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import Consent, Shop
@@ -26,9 +27,18 @@ class _ShopIndex:
         self.by_id: dict[int, Consent] = {}
         self.orders: dict[str, list[SortKey]] = {name: [] for name in ORDERS}
         self.by_phone: dict[str, list[SortKey]] = {}  # phone_norm -> (created_at, id)
+        self.waiting: dict[tuple[int, str], set[int]] = {}  # (oa_id, phone_norm) -> ids
+
+    def _track_waiting(self, consent: Consent) -> None:
+        ids = self.waiting.setdefault((consent.oa_id, consent.phone_norm), set())
+        if consent.reply_status == states.REPLY_WAITING:
+            ids.add(consent.id)
+        else:
+            ids.discard(consent.id)
 
     def add(self, consent: Consent) -> None:
         self.by_id[consent.id] = consent
+        self._track_waiting(consent)
         for name, keys in self.orders.items():
             _insort(keys, (getattr(consent, name), consent.id))
         _insort(self.by_phone.setdefault(consent.phone_norm, []), (consent.created_at, consent.id))
@@ -39,6 +49,7 @@ class _ShopIndex:
         del keys[bisect.bisect_left(keys, (old.updated_at, old.id))]
         _insort(keys, (consent.updated_at, consent.id))
         self.by_id[consent.id] = consent
+        self._track_waiting(consent)
 
 
 def _insort(keys: list[SortKey], key: SortKey) -> None:
@@ -104,16 +115,18 @@ class MemoryStore:
         with self._lock:
             count = 0
             for consent in consents:
-                self._insert(consent)
+                self._insert(replace(consent))  # bulk callers keep their objects
                 count += 1
             return count
 
     def _insert(self, consent: Consent) -> Consent:
+        """Keeps `consent` itself (callers hand over a fresh one) and returns a copy of it,
+        which the caller may go on changing and hand back with update_consent."""
         self._last_id += 1
-        stored = replace(consent, id=self._last_id)
-        self._indexes[stored.shop_id].add(stored)
-        self._shop_of[stored.id] = stored.shop_id
-        return replace(stored)  # the caller's copy: it may go on changing it
+        consent.id = self._last_id
+        self._indexes[consent.shop_id].add(consent)
+        self._shop_of[consent.id] = consent.shop_id
+        return replace(consent)
 
     def max_consent_id(self) -> int:
         return self._last_id
@@ -124,6 +137,10 @@ class MemoryStore:
             return None
         # A copy: callers change their consent and then hand it back with update_consent.
         return replace(self._indexes[shop_id].by_id[consent_id])
+
+    def has_waiting(self, shop_id: int, oa_id: int, phone_norm: str) -> bool:
+        index = self._indexes.get(shop_id)
+        return bool(index and index.waiting.get((oa_id, phone_norm)))
 
     def update_consent(self, consent: Consent) -> None:
         with self._lock:

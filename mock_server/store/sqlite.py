@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+from mock_server.domain import states
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import CONSENT_FIELDS, Consent, Shop, as_row
@@ -147,6 +148,16 @@ class SQLiteStore:
                 f"SELECT {_COLUMNS} FROM consents WHERE id = ?", (consent_id,)
             ).fetchone()
         return None if row is None else _consent(row)
+
+    def has_waiting(self, shop_id: int, oa_id: int, phone_norm: str) -> bool:
+        # The literal 'S' (not a parameter) lets SQLite use the partial index consents_waiting.
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM consents WHERE shop_id = ? AND oa_id = ? AND phone_norm = ? "
+                f"AND reply_status = '{states.REPLY_WAITING}' LIMIT 1",
+                (shop_id, oa_id, phone_norm),
+            ).fetchone()
+        return row is not None
 
     def update_consent(self, consent: Consent) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mock_server.domain import states
 from mock_server.domain.model import CONSENT_FIELDS
 
 SCHEMA = f"""
@@ -23,6 +24,8 @@ CREATE TABLE IF NOT EXISTS consents (
 CREATE INDEX IF NOT EXISTS consents_by_created ON consents (shop_id, created_at, id);
 CREATE INDEX IF NOT EXISTS consents_by_updated ON consents (shop_id, updated_at, id);
 CREATE INDEX IF NOT EXISTS consents_by_phone ON consents (shop_id, phone_norm, created_at, id);
+CREATE INDEX IF NOT EXISTS consents_waiting ON consents (shop_id, oa_id, phone_norm)
+    WHERE reply_status = '{states.REPLY_WAITING}';
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
     due INTEGER NOT NULL,
