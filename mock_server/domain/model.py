@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 
@@ -41,6 +42,10 @@ class Consent:
 CONSENT_FIELDS: tuple[str, ...] = Consent.__slots__
 
 
+_ROW = operator.attrgetter(*CONSENT_FIELDS)
+
+
 def as_row(consent: Consent) -> tuple[object, ...]:
     """The values in CONSENT_FIELDS order (dataclasses.astuple would deep-copy them)."""
-    return tuple(getattr(consent, name) for name in CONSENT_FIELDS)
+    row: tuple[object, ...] = _ROW(consent)
+    return row
