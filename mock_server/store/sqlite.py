@@ -40,6 +40,10 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._depth = 0
         self._shops: dict[tuple[bool, str], Shop] = {}
+        # Meta (clock, rules, webhook targets) is read several times a request: cached, and
+        # dropped whenever another connection commits (PRAGMA data_version tells).
+        self._meta: dict[str, str | None] = {}
+        self._data_version: int | None = None
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -68,6 +72,7 @@ class SQLiteStore:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
+                self._meta.clear()  # it may hold values this transaction set
                 raise
             else:
                 self._db.execute("COMMIT")
@@ -77,6 +82,7 @@ class SQLiteStore:
     def reset(self) -> None:
         with self.transaction():
             self._shops.clear()
+            self._meta.clear()
             for table in ("consents", "shop_oas", "shops", "meta", "events", "outbox", "attempts"):
                 self._db.execute(f"DELETE FROM {table}")
 
@@ -255,13 +261,26 @@ class SQLiteStore:
                 ]
         return entries
 
+    def _drop_stale_caches(self) -> None:
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            self._meta.clear()
+            self._shops.clear()
+
     def get_meta(self, key: str) -> str | None:
         with self._lock:
+            self._drop_stale_caches()
+            if key in self._meta:
+                return self._meta[key]
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+            value = None if row is None else str(row[0])
+            self._meta[key] = value
+        return value
 
     def set_meta(self, key: str, value: str | None) -> None:
         with self._lock:
+            self._meta[key] = value
             if value is None:
                 self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
             else:
