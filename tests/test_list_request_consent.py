@@ -50,6 +50,16 @@ def test_limit_is_defaulted_and_clamped(api: Api, asked: int | None, given: int)
     assert api.page(paging={"limit": asked})["paging"]["limit"] == given
 
 
+@pytest.mark.parametrize(("asked", "given"), [(1.0, 1), (47.0, 47), (2.0e2, 100)])
+def test_a_whole_number_written_with_a_point_is_a_limit(
+    client: TestClient, api: Api, asked: float, given: int
+) -> None:
+    seed(api, client, 2)
+    page = api.page(paging={"limit": asked})
+    assert page["paging"]["limit"] == given
+    assert len(page["consents"]) == min(given, 2)
+
+
 def test_limit_caps_the_page(client: TestClient, api: Api) -> None:
     seed(api, client, 3)
     page = api.page(paging={"limit": 2})

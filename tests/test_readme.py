@@ -66,7 +66,8 @@ def test_every_shell_block_runs_against_a_sandbox(tmp_path: Path) -> None:
     server = ThreadedSandbox(Sandbox(settings)).start()
     port = server.url.rsplit(":", 1)[1]
     try:
-        for body in blocks("sh", None):
+        for body in blocks("sh", None) + [live_rehearsal(b, server.url) for b in
+                                          blocks("sh", "live")]:  # fmt: skip
             script = CURL_FAILS_ON_ERRORS + body.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
             result = subprocess.run(
                 ["bash", "-euo", "pipefail", "-c", script],
@@ -76,6 +77,21 @@ def test_every_shell_block_runs_against_a_sandbox(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert (tmp_path / "big.jsonl").exists()  # the datasets block made its file
+
+
+def live_rehearsal(block: str, url: str) -> str:
+    """A live-API block, pointed at a local sandbox that the kit treats as live (--assume-live):
+    the same flags and safety rules, with the demo shop's keys and a test phone filled in."""
+    settings = Settings()
+    filled = (
+        block.replace("https://api.etelecom.vn", url)
+        .replace("ETELECOM_API_KEY=...", f"ETELECOM_API_KEY={settings.demo_api_key}")
+        .replace("ETELECOM_PARTNER_KEY=...", f"ETELECOM_PARTNER_KEY={settings.demo_shop_key}")
+        .replace("YOUR_OA_ID", str(settings.demo_oa_ids[0]))
+        .replace("09XXXXXXXX", "0912345678")
+    )
+    assert "..." not in filled and "XXX" not in filled, filled
+    return filled.replace("etelecom-sandbox contract ", "etelecom-sandbox contract --assume-live ")
 
 
 @pytest.mark.parametrize("command", server_commands())

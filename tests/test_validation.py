@@ -72,6 +72,9 @@ def test_bad_paging(api: Api, paging: dict[str, Any], path: str) -> None:
         ({"oa_id": None}, "oa_id"),
         ({"oa_id": "99999999999999999999"}, "oa_id"),
         ({"oa_id": "9999999999999999999"}, "oa_id"),
+        ({"oa_id": "9223372036854775808"}, "oa_id"),  # 2^63: one past int64
+        ({"oa_id": 9223372036854775808}, "oa_id"),
+        ({"oa_id": "0123"}, "oa_id"),
     ],
 )
 def test_bad_request_consent_fields(api: Api, change: dict[str, Any], path: str) -> None:
@@ -122,3 +125,8 @@ def test_zero_values_and_nulls_in_filter_do_not_filter(api: Api) -> None:
     }
     page = api.page(filter=zero, paging=None)
     assert [c["id"] for c in page["consents"]] == [created["id"]]
+
+
+def test_the_largest_int64_is_accepted(api: Api) -> None:
+    page = api.page(filter={"oa_id": "9223372036854775807", "user_id": 9223372036854775807})
+    assert page["consents"] == []

@@ -40,7 +40,8 @@ def effective_limit(requested: int | None, default: int, maximum: int) -> int:
     """0 or absent means the default; anything above the maximum is clamped, not refused."""
     if not requested:
         return default
-    return min(requested, maximum)
+    # JSON Schema counts 47.0 as an integer, so the validator lets it through: make it one.
+    return min(int(requested), maximum)
 
 
 def parse_sort(sort: str) -> tuple[str, bool]:
