@@ -124,7 +124,10 @@ def etelecom_sandbox_server(pytestconfig: pytest.Config) -> Iterator[ThreadedSan
 @pytest.fixture
 def etelecom_sandbox(etelecom_sandbox_server: ThreadedSandbox) -> Iterator[SandboxShop]:
     """A fresh shop of its own for this test, on the session's sandbox."""
-    with httpx.Client(timeout=30) as http:
+    token = etelecom_sandbox_server.sandbox.settings.control_token
+    # Control calls carry the control token when one is set; wire calls set their own key.
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(timeout=30, headers=headers) as http:
         # Unique across xdist workers too: each worker has its own sandbox, and the keys
         # carry a random part so tests never guess one another's.
         tag = f"{next(_counter)}-{uuid.uuid4().hex[:12]}"

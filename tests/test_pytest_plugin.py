@@ -107,3 +107,22 @@ def test_store(etelecom_sandbox_server):
     )
     result.assert_outcomes(passed=1)
     assert db.exists()
+
+
+@pytest.mark.slow
+def test_plugin_works_with_a_control_token(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETELECOM_SANDBOX_CONTROL_TOKEN", "t0ken")
+    pytester.makepyfile(
+        test_token="""
+import httpx
+
+def test_control_and_wire(etelecom_sandbox):
+    assert httpx.get(etelecom_sandbox.url + "/_sandbox/health").status_code == 401
+    assert etelecom_sandbox.now()
+    assert etelecom_sandbox.call("ListRequestConsent", {}).status_code == 200
+"""
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
