@@ -79,8 +79,23 @@ class ControlClient:
     def clock(self) -> dict[str, Any]:
         return self._call("GET", "/_sandbox/clock", None)
 
+    def answers_clock(self) -> bool:
+        """Whether the target has the sandbox's clock, which suites that move time need."""
+        try:
+            response = self.http.get("/_sandbox/clock")
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and "now" in _json_object(response)
+
     def move_clock(self, **body: Any) -> dict[str, Any]:
         return self._call("POST", "/_sandbox/clock", body)
+
+    def force(self, consent_id: str, action: str) -> httpx.Response:
+        """The raw answer: a refusal (412) is what some checks expect."""
+        return self.http.post("/_sandbox/force", json={"consent_id": consent_id, "action": action})
+
+    def drain_webhooks(self) -> dict[str, Any]:
+        return self._call("POST", "/_sandbox/webhooks/drain", None)
 
     def _call(self, method: str, path: str, body: Any, expect: int = 200) -> dict[str, Any]:
         response = self.http.request(method, path, json=body)
@@ -90,3 +105,11 @@ class ControlClient:
             )
         result: dict[str, Any] = response.json()
         return result
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

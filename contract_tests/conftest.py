@@ -14,7 +14,16 @@ def kit() -> Kit:
 
 
 # Cheap, deterministic rules first: a capped run (the live default) spends its budget there.
-ORDER = ("test_rules", "test_listing", "test_conformance", "test_stateful", "test_model")
+# The lifecycle drains every OA's webhooks: it runs before conformance may point the demo OA's
+# webhook at made-up URLs, which a drain would then retry.
+ORDER = (
+    "test_rules",
+    "test_listing",
+    "test_lifecycle",
+    "test_conformance",
+    "test_stateful",
+    "test_model",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

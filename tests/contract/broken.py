@@ -227,6 +227,31 @@ def drifts() -> ASGIApp:
     return Rewriting(rewrite)
 
 
+def reply_changes_after_expiry() -> ASGIApp:
+    """A final reply can still be changed: where the sandbox refuses to force an answer (412,
+    the reply is final or its deadline has passed), this one takes it, and from then on its
+    listings show the new reply_status."""
+    replies = {"agree": "P", "reject": "N", "no_response": "NS"}
+    changed: dict[str, str] = {}  # consent id -> the reply it was given after it was final
+
+    async def rewrite(scope: Scope, raw: bytes, call: Call) -> Answer:
+        status, content = await call(raw)
+        body = loads(raw)
+        if scope["path"] == "/_sandbox/force" and status == 412 and isinstance(body, dict):
+            consent_id, reply = str(body.get("consent_id")), replies.get(body.get("action", ""))
+            if reply:
+                changed[consent_id] = reply
+                return 200, orjson.dumps({"id": consent_id, "reply_status": reply})
+        if method(scope) == "ListRequestConsent" and status == 200 and changed:
+            answer = loads(content)
+            for consent in answer["consents"]:
+                consent["reply_status"] = changed.get(consent["id"], consent["reply_status"])
+            content = orjson.dumps(answer)
+        return status, content
+
+    return Rewriting(rewrite)
+
+
 # What each broken server breaks, and words the kit's failure must contain.
 BROKEN: dict[str, tuple[Callable[[], ASGIApp], str]] = {
     "ignores a filter": (ignores_filter, "[filter reason_code]"),
@@ -235,4 +260,5 @@ BROKEN: dict[str, tuple[Callable[[], ASGIApp], str]] = {
     "answers bad input with 500": (bad_input_500, "Server error"),
     "leaks another shop's consent": (leaks_other_shops, "[shop isolation]"),
     "accepts an undocumented enum value": (accepts_undocumented_enums, "[documented-enum]"),
+    "lets a reply change after expiry": (reply_changes_after_expiry, "[final reply]"),
 }
