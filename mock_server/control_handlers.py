@@ -77,7 +77,7 @@ def handlers(sandbox: Sandbox) -> dict[str, Handler]:
 
     def force(body: dict[str, Any]) -> Result:
         consent_id = to_int64(body["consent_id"], "consent_id")
-        consent = sandbox.world.force(None, consent_id, body["action"])
+        consent = sandbox.world.force(consent_id, body["action"])
         return consent_to_wire(consent), 200
 
     def get_rules(_: dict[str, Any]) -> Result:

@@ -91,7 +91,7 @@ class ConsentService:
             if failure is None and duplicate:
                 failure = (self.settings.duplicate_error_code, DUPLICATE_MESSAGE)
             if failure is not None:
-                lifecycle.open_consent(consent, behaviour, failure)
+                lifecycle.fail_at_once(consent, failure)
                 self.store.update_consent(consent)
             window = self.settings.call_window_seconds * 1000
             self.store.add_events(lifecycle.plan(consent, behaviour, window))

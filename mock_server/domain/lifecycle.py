@@ -37,18 +37,15 @@ class Notice:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-def open_consent(draft: Consent, behaviour: Behaviour, failure: tuple[int, str] | None) -> Consent:
-    """A new consent as RequestConsent returns it: waiting, or failed at once."""
-    if failure is None:
-        return draft
+def fail_at_once(consent: Consent, failure: tuple[int, str]) -> None:
+    """A request Zalo refused: never put to the customer, not charged, nothing to plan."""
     code, message = failure
-    draft.status = states.STATUS_FAILURE
-    draft.reply_status = states.REPLY_UNSET
-    draft.is_charged = False
-    draft.error_code = code
-    draft.error_message = message
-    draft.expires_at = None
-    return draft
+    consent.status = states.STATUS_FAILURE
+    consent.reply_status = states.REPLY_UNSET
+    consent.is_charged = False
+    consent.error_code = code
+    consent.error_message = message
+    consent.expires_at = None
 
 
 def plan(consent: Consent, behaviour: Behaviour, call_window_ms: int) -> list[Event]:

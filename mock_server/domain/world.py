@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mock_server.domain import lifecycle, notices
 from mock_server.domain.clock import Clock
-from mock_server.domain.lifecycle import Event, Notice
+from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import Consent
 from mock_server.settings import Settings
 from mock_server.store.base import Store
@@ -37,37 +37,35 @@ class World:
             due = self.store.next_due()
         return now
 
-    def _apply(self, event: Event) -> list[Notice]:
-        consent = self.store.get_consent(event.consent_id)
+    def _apply(self, event: Event, consent: Consent | None = None) -> bool:
+        """Apply one event (to `consent` if the caller has it already); whether it changed."""
+        consent = consent or self.store.get_consent(event.consent_id)
         if consent is None:  # gone with a reset
-            return []
+            return False
         before = lifecycle.snapshot(consent)
         caused = lifecycle.apply(consent, event)
-        if lifecycle.snapshot(consent) != before:
-            self.store.update_consent(consent)
+        if lifecycle.snapshot(consent) == before:
+            return False
+        self.store.update_consent(consent)
         notices.queue(self.store, caused, self.settings.webhook_app_id)
-        return caused
+        return True
 
-    def force(self, shop_id: int | None, consent_id: int, action: str) -> Consent:
+    def force(self, consent_id: int, action: str) -> Consent:
         """Make the customer act now. Only a waiting consent can still change."""
         with self.store.transaction():
             now = self.advance()
             consent = self.store.get_consent(consent_id)
-            if consent is None or (shop_id is not None and consent.shop_id != shop_id):
+            if consent is None:
                 raise TwirpError(
                     "not_found", f"no consent {consent_id}", {"argument": "consent_id"}
                 )
             kind, value = FORCED[action]
             window = self.settings.call_window_seconds * 1000
-            before = lifecycle.snapshot(consent)
-            self._apply(Event(now, consent_id, kind, value, window))
-            after = self.store.get_consent(consent_id)
-            assert after is not None
-            if lifecycle.snapshot(after) == before:
+            if not self._apply(Event(now, consent_id, kind, value, window), consent):
                 raise TwirpError(
                     "failed_precondition",
                     f"consent {consent_id} cannot be {action}: its reply_status is "
-                    f"{after.reply_status} and its delivery_status {after.delivery_status}",
+                    f"{consent.reply_status} and its delivery_status {consent.delivery_status}",
                     {"argument": "action"},
                 )
-            return after
+            return consent

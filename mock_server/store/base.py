@@ -94,7 +94,10 @@ class Store(Protocol):
         """Queue entries (their ids are assigned here)."""
 
     def pending_outbox(self) -> list[OutboxEntry]:
-        """Undelivered entries, oldest first."""
+        """Undelivered entries, oldest first (their `log` left empty: senders only append)."""
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many entries are in each state."""
 
     def record_attempt(self, entry: OutboxEntry) -> None:
         """Save an entry's state, attempts and newest log line."""

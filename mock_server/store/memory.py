@@ -6,6 +6,7 @@ import bisect
 import heapq
 import itertools
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -199,11 +200,16 @@ class MemoryStore:
     def pending_outbox(self) -> list[OutboxEntry]:
         with self._lock:
             pending = [e for e in self._outbox.values() if e.state == "pending"]
-            return [replace(e, log=list(e.log)) for e in pending]
+            return [replace(e, log=[]) for e in pending]
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(Counter(e.state for e in self._outbox.values()))
 
     def record_attempt(self, entry: OutboxEntry) -> None:
         with self._lock:
-            self._outbox[entry.id] = replace(entry, log=list(entry.log))
+            kept = self._outbox[entry.id]
+            self._outbox[entry.id] = replace(entry, log=kept.log + entry.log[-1:])
 
     def outbox_log(self, limit: int) -> list[OutboxEntry]:
         with self._lock:

@@ -229,7 +229,12 @@ class SQLiteStore:
                 entry.id = int(cursor.lastrowid or 0)
 
     def pending_outbox(self) -> list[OutboxEntry]:
-        return self._outbox("WHERE state = 'pending' ORDER BY id", ())
+        return self._outbox("WHERE state = 'pending' ORDER BY id", (), with_log=False)
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+            return {str(state): int(count) for state, count in rows}
 
     def record_attempt(self, entry: OutboxEntry) -> None:
         with self.transaction():
@@ -247,11 +252,13 @@ class SQLiteStore:
     def outbox_log(self, limit: int) -> list[OutboxEntry]:
         return list(reversed(self._outbox("ORDER BY id DESC LIMIT ?", (limit,))))
 
-    def _outbox(self, tail: str, params: tuple[object, ...]) -> list[OutboxEntry]:
+    def _outbox(
+        self, tail: str, params: tuple[object, ...], with_log: bool = True
+    ) -> list[OutboxEntry]:
         with self._lock:
             rows = self._db.execute(f"SELECT {_OUTBOX} FROM outbox {tail}", params).fetchall()
             entries = [OutboxEntry(*row) for row in rows]
-            for entry in entries:
+            for entry in entries if with_log else ():
                 entry.log = [
                     Attempt(*a)
                     for a in self._db.execute(
