@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import dataset
-
 from mock_server.sandbox import Sandbox
+
 from mock_server.settings import Settings
 
 BENCH = Path(__file__).resolve().parent

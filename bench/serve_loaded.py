@@ -15,10 +15,10 @@ import sys
 import time
 
 import dataset
+from mock_server.sandbox import Sandbox
 from serving import serve
 
 from mock_server.app import create_app
-from mock_server.sandbox import Sandbox
 from mock_server.settings import settings_from_env
 
 

@@ -7,19 +7,17 @@ one of the user's test phones. A request cap (by default on live targets only) e
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import unittest
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import orjson
 
+from mock_server.domain.phones import normalize_phone
+
 if TYPE_CHECKING:
     from contract_tests.specfacts import SpecFacts
-
-LOCAL_NAMES = ("localhost",)
 
 
 class LiveWriteRefused(Exception):
@@ -29,23 +27,6 @@ class LiveWriteRefused(Exception):
 class RequestCapReached(unittest.SkipTest):
     """The request cap is spent. A skip, so that the run ends cleanly (Hypothesis re-raises it
     at once instead of shrinking)."""
-
-
-def is_local(url: str) -> bool:
-    """Loopback only: 127.0.0.0/8, ::1 and localhost. Everything else may be the live API."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host in LOCAL_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def normalize_phone(phone: str) -> str:
-    """0912345678, 84912345678 and +84912345678 are one number."""
-    phone = phone.strip().removeprefix("+")
-    return "84" + phone[1:] if phone.startswith("0") else phone
 
 
 class Guard:

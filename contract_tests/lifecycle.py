@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from contract_tests.bodies import valid_body
-from contract_tests.guard import normalize_phone
 from contract_tests.model import IMMUTABLE, instant
 from contract_tests.session import Kit
+from mock_server.domain.phones import normalize_phone
 
 WAITING = "S"  # the one reply_status a consent can still leave
 # What the lifecycle may change, so what `updated_at` must follow.

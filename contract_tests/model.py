@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from contract_tests.guard import normalize_phone
 from contract_tests.specfacts import SpecFacts
+from mock_server.domain.phones import normalize_phone
 
 Consent = Mapping[str, Any]
 SORTS = ("created_at", "-created_at", "updated_at", "-updated_at")

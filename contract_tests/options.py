@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from contract_tests.guard import is_local
+from mock_server.hosts import is_local_url as is_local
 
 if TYPE_CHECKING:
     from mock_server.settings import Settings

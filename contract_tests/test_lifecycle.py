@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from contract_tests.guard import is_local, normalize_phone
 from contract_tests.lifecycle import FollowedShop
 from contract_tests.model import instant
 from contract_tests.receiver import receiving
 from contract_tests.session import Kit
+from mock_server.domain.phones import normalize_phone
+from mock_server.hosts import is_local_url as is_local
 
 # The magic phones (README, "Magic phones"): received after 5 s, seen after 30 s, then...
 AGREES = "0900000001"  # ...agrees after 1 minute

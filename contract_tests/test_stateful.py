@@ -80,7 +80,7 @@ def check_listed(kit: Kit, created: dict[str, Any], output: Any, link: str) -> N
     if created["id"] not in listed:
         raise AssertionError(
             f"[{LINK_RULE} {link}] consent {created['id']} made by RequestConsent is not listed by "
-            f"{op.twirp_method} filtered by its oa_id and phone (filter {filter_!r})"
+            f"{op.name} filtered by its oa_id and phone (filter {filter_!r})"
         )
 
 

@@ -1,81 +1,157 @@
-"""create_app(settings): the Starlette app. Glue only: routes from the specs, one error handler."""
+"""The composition root: specs + settings -> store, services, routes, lifespan.
+
+`create_app(settings, specs=None)` is the public way to get the Starlette app (ASGI). Nothing
+here is cached at module level: each app reads the specs it is given (or the bundled ones).
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from mock_server.api import wire_endpoint
-from mock_server.control import control_endpoint
-from mock_server.journal import JournalMiddleware
-from mock_server.sandbox import Sandbox
+from mock_server.domain.clock import Clock
+from mock_server.domain.ids import secret_for
+from mock_server.domain.paging import CursorCodec
+from mock_server.domain.policy import Behaviours, Policy
+from mock_server.domain.scenarios import RuleBook
+from mock_server.domain.timefmt import parse_rfc3339
+from mock_server.domain.world import World
+from mock_server.http.asgi import EdgeSettings, build_app
+from mock_server.services import ClockStart, Services
+from mock_server.services.clock import ClockService
+from mock_server.services.consents import ConsentService
+from mock_server.services.loading import LoadService
+from mock_server.services.scenarios import ScenarioService, read_scenario_file
+from mock_server.services.shops import DemoShop, ShopService
+from mock_server.services.webhooks import DeliveryRules, WebhookService
 from mock_server.settings import Settings
-from mock_server.spec import control_spec, wire_spec
-from mock_server.twirp import TwirpError, bad_route, error_response
-from mock_server.webhooks import running
+from mock_server.spec import Specs, data_dir, load_specs
+from mock_server.spec.facts import SpecFacts
+from mock_server.spec.validator import BodyValidator
+from mock_server.store import KINDS, open_store
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-log = logging.getLogger("etelecom_sandbox")
+MAGIC_PHONES = "magic-phones.yaml"
 
 
-def create_app(settings: Settings | None = None, sandbox: Sandbox | None = None) -> Starlette:
-    sandbox = sandbox or Sandbox(settings or Settings())
-    status_by_code = wire_spec().extension("TwirpErrorCode", None, "x-http-status")
-
-    routes = [
-        Route(path, wire_endpoint(sandbox, ops["POST"]), methods=ALL_METHODS)
-        for path, ops in wire_spec().operations.items()
-    ]
-    routes += [
-        Route(path, control_endpoint(sandbox, ops), methods=ALL_METHODS)
-        for path, ops in control_spec().operations.items()
-    ]
-
-    async def no_route(request: Request) -> Response:
-        raise bad_route(
-            f'no handler for path "{request.url.path}"', request.method, request.url.path
-        )
-
-    routes.append(Route("/{path:path}", no_route, methods=ALL_METHODS))
-
-    async def twirp_error(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, TwirpError)
-        return error_response(exc, status_by_code)
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        # Starlette's own 4xx (e.g. a path it cannot route) in Twirp's envelope.
-        assert isinstance(exc, HTTPException)
-        return error_response(
-            bad_route(str(exc.detail), request.method, request.url.path), status_by_code
-        )
-
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("internal error on %s %s", request.method, request.url.path)
-        return error_response(TwirpError("internal", "internal error"), status_by_code)
-
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with running(sandbox.webhooks):
-            yield
-        sandbox.close()
-
-    app = Starlette(
-        routes=routes,
-        exception_handlers={
-            TwirpError: twirp_error,
-            HTTPException: http_error,
-            Exception: unexpected,
-        },
-        lifespan=lifespan,
-        middleware=[Middleware(JournalMiddleware, sandbox.journal, sandbox.clock.now_ms)],
+def create_app(
+    settings: Settings | None = None,
+    specs: Specs | None = None,
+    services: Services | None = None,
+) -> Starlette:
+    """The sandbox as an ASGI app. Give `services` to serve ones built already (a dataset
+    loaded into them, say); they must come from the same settings and specs."""
+    settings = settings or Settings()
+    specs = specs or load_specs()
+    facts = SpecFacts.read(specs, KINDS)
+    services = services or build_services(settings, specs, facts)
+    edge = EdgeSettings(
+        control_token=settings.control_token,
+        journal_size=settings.journal_size,
+        foreign_oa_error=settings.foreign_oa_error,
+        encode_cache_bytes=settings.encode_cache_mb * 1024 * 1024,
     )
-    app.state.sandbox = sandbox
-    return app
+    return build_app(services, specs, facts, edge)
+
+
+def build_services(
+    settings: Settings, specs: Specs | None = None, facts: SpecFacts | None = None
+) -> Services:
+    """Open the store and build every service on it, started (demo shop, clock, rules)."""
+    specs = specs or load_specs()
+    facts = facts or SpecFacts.read(specs, KINDS)
+    policy = policy_for(settings, facts)
+    validate_file = BodyValidator(
+        specs.control.document, specs.control.schema("ScenarioFile"), whole="file"
+    ).validate
+    magic = (
+        read_scenario_file(data_dir("fixtures") / "scenarios" / MAGIC_PHONES, validate_file)
+        if settings.magic_phones
+        else []
+    )
+    file_rules = (
+        read_scenario_file(Path(settings.scenarios), validate_file) if settings.scenarios else None
+    )
+    store = open_store(settings.store_kind, settings.store_path)
+    clock = Clock(store)
+    world = World(store, clock, policy.webhook_app_id)
+    rules = RuleBook(store, magic)
+    demo = DemoShop(
+        settings.demo_shop_id, settings.demo_api_key, settings.demo_shop_key, settings.demo_oa_ids
+    )
+    start = parse_rfc3339(settings.clock_start) if settings.clock_start else None
+    services = Services(
+        store=store,
+        clock=clock,
+        world=world,
+        clock_start=ClockStart(start, settings.clock_rate),
+        shops=ShopService(store, settings.seed, demo),
+        consents=ConsentService(
+            store,
+            world,
+            rules,
+            policy,
+            CursorCodec(secret_for(settings.seed, "cursor")),
+            facts.check_messages,
+        ),
+        time=ClockService(store, clock),
+        scenarios=ScenarioService(rules, file_rules),
+        webhooks=WebhookService(
+            store,
+            world,
+            DeliveryRules(
+                settings.webhook_max_attempts,
+                settings.webhook_backoff_seconds,
+                settings.webhook_timeout_seconds,
+            ),
+        ),
+        loading=LoadService(store, policy.call_window_ms),
+    )
+    try:
+        services.start()
+    except BaseException:
+        store.close()
+        raise
+    return services
+
+
+def policy_for(settings: Settings, facts: SpecFacts) -> Policy:
+    """The domain's policy; settings the spec cannot honour stop the sandbox (ValueError)."""
+    s = settings
+    if s.foreign_oa_error not in facts.twirp_codes:
+        raise ValueError(f"foreign_oa_error {s.foreign_oa_error!r} is no Twirp code")
+    if s.phone_echo not in ("as_sent", "normalized"):
+        raise ValueError(f"phone_echo {s.phone_echo!r}: use as_sent or normalized")
+    if s.pending_duplicate not in ("fail", "allow"):
+        raise ValueError(f"pending_duplicate {s.pending_duplicate!r}: use fail or allow")
+    if not s.default_sort or s.default_sort not in facts.sort_fields:
+        raise ValueError(f"default_sort {s.default_sort!r} is not a sort the spec has")
+    if not 0 <= s.p_agree + s.p_reject <= 1 or min(s.p_agree, s.p_reject) < 0:
+        raise ValueError("p_agree and p_reject must be chances that add up to at most 1")
+    return Policy(
+        seed=s.seed,
+        reply_window_ms=s.reply_window_seconds * 1000,
+        call_window_ms=s.call_window_seconds * 1000,
+        behaviours=Behaviours(
+            receive_delay_s=_range("receive_delay_seconds", s.receive_delay_seconds),
+            see_delay_s=_range("see_delay_seconds", s.see_delay_seconds),
+            reply_delay_s=_range("reply_delay_seconds", s.reply_delay_seconds),
+            p_agree=s.p_agree,
+            p_reject=s.p_reject,
+        ),
+        fail_pending_duplicate=s.pending_duplicate == "fail",
+        duplicate_error_code=s.duplicate_error_code,
+        echo_phone_as_sent=s.phone_echo == "as_sent",
+        default_sort=s.default_sort,
+        default_limit=facts.default_limit,
+        max_limit=facts.max_limit,
+        delivery_unset=facts.zero_values["DeliveryStatus"],
+        sort_fields=facts.sort_fields,
+        webhook_app_id=s.webhook_app_id,
+    )
+
+
+def _range(name: str, bounds: tuple[int, ...]) -> tuple[int, int]:
+    if not bounds or min(bounds) < 0:
+        raise ValueError(f"{name} must be one or two non-negative numbers of seconds")
+    return bounds[0], bounds[-1]

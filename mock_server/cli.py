@@ -1,42 +1,26 @@
-"""etelecom-sandbox: serve the sandbox (and, as they land, contract / drift / fixtures)."""
+"""etelecom-sandbox: serve the sandbox, make datasets, run the contract kit and drift."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
+import importlib.util
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import click
-import uvicorn
 
 from contract_tests.cli import contract, drift
-from mock_server.datasets import DatasetParams, write_dataset
+from mock_server import __version__
+from mock_server.hosts import is_loopback
 from mock_server.settings import Settings, settings_from_env
 
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class _Server(uvicorn.Server):
-    """uvicorn that prints one readiness line once it accepts requests."""
-
-    def __init__(self, config: uvicorn.Config, ready_line: str) -> None:
-        super().__init__(config)
-        self.ready_line = ready_line
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            click.echo(self.ready_line)
-            sys.stdout.flush()
+EXTRAS = {
+    "contract": ("schemathesis", "hypothesis", "pytest"),
+    "datasets": ("faker",),
+}
 
 
 def fail(message: str) -> NoReturn:
@@ -45,7 +29,27 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+def need_extra(extra: str, command: str) -> None:
+    """Stop with one line when an optional dependency group is not installed."""
+    missing = [name for name in EXTRAS[extra] if importlib.util.find_spec(name) is None]
+    if missing:
+        fail(
+            f"{command} needs the [{extra}] extra ({', '.join(missing)} missing): "
+            f"pip install 'etelecom-consent-sandbox[{extra}]'"
+        )
+
+
+@contextmanager
+def progress(label: str, length: int) -> Iterator[Any]:
+    """A progress bar on a terminal; nothing at all when stderr is not one (CI logs)."""
+    with click.progressbar(
+        length=length, label=label, file=sys.stderr, hidden=not sys.stderr.isatty()
+    ) as bar:
+        yield bar
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="etelecom-sandbox")
 def main() -> None:
     """A stateful sandbox of eTelecom's Zalo Cloud consent API."""
 
@@ -67,9 +71,10 @@ def main() -> None:
 @click.option("--data", default=None, help="Load a dataset (`fixtures generate`) at start.")
 def serve(host: str, port: int, access_log: bool, data: str | None, **overrides: Any) -> None:
     """Run the sandbox until interrupted."""
-    from mock_server.app import create_app
-    from mock_server.datasets_load import load, read_dataset
-    from mock_server.sandbox import Sandbox
+    from mock_server import serving
+    from mock_server.app import build_services, create_app
+    from mock_server.datasets.load import load, read_dataset
+    from mock_server.spec import load_specs
 
     try:
         settings: Settings = settings_from_env().with_overrides(**overrides)
@@ -79,56 +84,51 @@ def serve(host: str, port: int, access_log: bool, data: str | None, **overrides:
                 "(or ETELECOM_SANDBOX_CONTROL_TOKEN) so the control API is not open to the network"
             )
         started = time.perf_counter()
-        dataset = read_dataset(data) if data else None
+        specs = load_specs()
+        dataset = None
+        if data:
+            with progress(f"reading {data}", _size(data)) as bar:
+                dataset = read_dataset(data, specs.wire, bar.update)
         if dataset is not None and settings.clock_start is None:
             # The dataset's consents are as they stand at its `now`: the clock starts there.
             settings = settings.with_overrides(clock_start=dataset.header.now)
-        sandbox = Sandbox(settings)
+        services = build_services(settings, specs)
         if dataset is not None:
-            counts = load(sandbox, dataset).describe()
+            counts = load(services, dataset).describe()
             click.echo(
                 f"dataset {data}: {counts} in {time.perf_counter() - started:.2f} s", err=True
             )
+        app = create_app(settings, specs, services)
     except (ValueError, OSError) as exc:
         fail(f"cannot start: {exc}")
-    sock = _bind(host, port)
-    real_host, real_port = sock.getsockname()[:2]
-    url = f"http://{_url_host(real_host)}:{real_port}"
-    shop = sandbox.demo_shop
+    try:
+        sock = serving.bind(host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    url = serving.url_of(sock)
+    shop = services.shops.demo_shop()
     click.echo(
         f"demo shop {shop.shop_id}: api_key {shop.api_key}  shop_key {shop.shop_key}  "
         f"oa_id {', '.join(map(str, shop.oa_ids))}",
         err=True,
     )
-    config = uvicorn.Config(
-        create_app(sandbox=sandbox),
-        log_level="warning",
-        access_log=access_log,
-        lifespan="on",
-    )
     ready = (
         f"etelecom-sandbox ready on {url} (store {settings.store_kind}; "
         f"shop API {url}/v1/shop, partner API {url}/v1/partner)"
     )
-    _Server(config, ready).run(sockets=[sock])
+
+    def announce() -> None:
+        click.echo(ready)
+        sys.stdout.flush()
+
+    serving.serve(sock, serving.config(app, access_log), announce)
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def _size(path: str) -> int:
     try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 @main.group()
@@ -137,15 +137,13 @@ def fixtures() -> None:
 
 
 @fixtures.command()
-@click.option("--seed", default=DatasetParams.seed, show_default=True, type=int)
-@click.option("--shops", default=DatasetParams.shops, show_default=True, type=click.IntRange(1))
-@click.option(
-    "--consents", default=DatasetParams.consents, show_default=True, type=click.IntRange(0)
-)
-@click.option("--now", default=DatasetParams.now, show_default=True, help="The dataset's now.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--shops", default=3, show_default=True, type=click.IntRange(1))
+@click.option("--consents", default=200, show_default=True, type=click.IntRange(0))
+@click.option("--now", default="2026-01-01T00:00:00Z", show_default=True, help="The dataset's now.")
 @click.option(
     "--days",
-    default=DatasetParams.days,
+    default=60,
     show_default=True,
     type=click.IntRange(1),
     help="Consents are spread over this many days before --now.",
@@ -153,10 +151,18 @@ def fixtures() -> None:
 @click.option("--out", required=True, help="The JSON Lines file to write; - for stdout.")
 def generate(out: str, **params: Any) -> None:
     """Write a realistic dataset: shops, Vietnamese customers, consents in every state."""
+    need_extra("datasets", "fixtures generate")
+    from mock_server.datasets.generate import DatasetParams, write_dataset
+    from mock_server.spec import load_specs
+
     try:
         dataset = DatasetParams(**params)
-        with click.open_file(out, "wb", atomic=out != "-") as handle:
-            write_dataset(dataset, handle)
+        wire = load_specs().wire
+        with (
+            click.open_file(out, "wb", atomic=out != "-") as handle,
+            progress(f"writing {out}", dataset.consents) as bar,
+        ):
+            write_dataset(dataset, wire, handle, bar.update)
     except ValueError as exc:
         fail(f"cannot generate: {exc}")
     except OSError as exc:

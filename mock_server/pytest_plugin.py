@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_server.sandbox import Sandbox
-from mock_server.settings import settings_from_env
-from mock_server.threaded import ThreadedSandbox
+from mock_server.app import create_app
+from mock_server.serving import ThreadedServer
+from mock_server.settings import Settings, settings_from_env
 
 _counter = itertools.count(1)
 
@@ -62,10 +62,14 @@ class SandboxShop:
 
     def call(self, method: str, body: dict[str, Any], partner: bool = False) -> httpx.Response:
         """POST a wire API method as this shop (shop routes, or partner ones with shop_key)."""
-        base, key = (self.partner_base_url, self.shop_key) if partner else (
-            self.shop_base_url, self.api_key)  # fmt: skip
-        return self.http.post(f"{base}.Zalo/{method}", json=body,
-                              headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        base, key = (
+            (self.partner_base_url, self.shop_key)
+            if partner
+            else (self.shop_base_url, self.api_key)
+        )
+        return self.http.post(
+            f"{base}.Zalo/{method}", json=body, headers={"Authorization": f"Bearer {key}"}
+        )
 
     def advance(self, duration: str) -> dict[str, Any]:
         """Move the session's clock forward, e.g. "90s", "1h30m", "2d"."""
@@ -76,8 +80,9 @@ class SandboxShop:
 
     def force(self, consent_id: str, action: str) -> dict[str, Any]:
         """Make the customer act now: received, seen, agree, reject or no_response."""
-        return self._control("POST", "/_sandbox/force",
-                             {"consent_id": consent_id, "action": action})  # fmt: skip
+        return self._control(
+            "POST", "/_sandbox/force", {"consent_id": consent_id, "action": action}
+        )
 
     def set_rules(self, rules: list[dict[str, Any]]) -> dict[str, Any]:
         """Scenario rules for this shop only (tried before the global ones)."""
@@ -106,8 +111,20 @@ class SandboxShop:
         return result
 
 
+@dataclass
+class SessionSandbox:
+    """The session's sandbox: its settings and the real HTTP server that serves it."""
+
+    settings: Settings
+    server: ThreadedServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
 @pytest.fixture(scope="session")
-def etelecom_sandbox_server(pytestconfig: pytest.Config) -> Iterator[ThreadedSandbox]:
+def etelecom_sandbox_server(pytestconfig: pytest.Config) -> Iterator[SessionSandbox]:
     """The session's sandbox; ETELECOM_SANDBOX_* variables apply, then the command line."""
     settings = settings_from_env()
     store = pytestconfig.getoption("etelecom_store") or os.environ.get("ETELECOM_SANDBOX_STORE")
@@ -116,24 +133,31 @@ def etelecom_sandbox_server(pytestconfig: pytest.Config) -> Iterator[ThreadedSan
         seed=pytestconfig.getoption("etelecom_seed"),
         scenarios=pytestconfig.getoption("etelecom_scenarios"),
     )
-    server = ThreadedSandbox(Sandbox(settings)).start()
-    yield server
-    server.stop()
+    with ThreadedServer(create_app(settings)) as server:
+        yield SessionSandbox(settings, server)
 
 
 @pytest.fixture
-def etelecom_sandbox(etelecom_sandbox_server: ThreadedSandbox) -> Iterator[SandboxShop]:
+def etelecom_sandbox(etelecom_sandbox_server: SessionSandbox) -> Iterator[SandboxShop]:
     """A fresh shop of its own for this test, on the session's sandbox."""
-    token = etelecom_sandbox_server.sandbox.settings.control_token
+    token = etelecom_sandbox_server.settings.control_token
     # Control calls carry the control token when one is set; wire calls set their own key.
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with httpx.Client(timeout=30, headers=headers) as http:
         # Unique across xdist workers too: each worker has its own sandbox, and the keys
         # carry a random part so tests never guess one another's.
         tag = f"{next(_counter)}-{uuid.uuid4().hex[:12]}"
-        created = http.post(f"{etelecom_sandbox_server.url}/_sandbox/shops", json={
-            "api_key": f"test-{tag}:api", "shop_key": f"shoptest-{tag}:shop"})  # fmt: skip
+        created = http.post(
+            f"{etelecom_sandbox_server.url}/_sandbox/shops",
+            json={"api_key": f"test-{tag}:api", "shop_key": f"shoptest-{tag}:shop"},
+        )
         created.raise_for_status()
         shop = created.json()
-        yield SandboxShop(etelecom_sandbox_server.url, shop["shop_id"], shop["api_key"],
-                          shop["shop_key"], shop["oa_ids"], http)  # fmt: skip
+        yield SandboxShop(
+            etelecom_sandbox_server.url,
+            shop["shop_id"],
+            shop["api_key"],
+            shop["shop_key"],
+            shop["oa_ids"],
+            http,
+        )

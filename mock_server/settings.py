@@ -61,6 +61,8 @@ class Settings:
     webhook_timeout_seconds: float = 5.0
     # How many requests the journal keeps.
     journal_size: int = 1000
+    # Memory for encoded consents kept for list pages (MiB); the least recently used go first.
+    encode_cache_mb: int = 32
     # Needed by every control call when set; `serve` requires it on a non-loopback address.
     control_token: str | None = None
 

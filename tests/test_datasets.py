@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -15,16 +14,18 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
-from mock_server.datasets import MOBILE, DatasetParams, generate_lines
-from mock_server.datasets_load import DatasetError, load_dataset
+from mock_server.app import build_services
+from mock_server.datasets.generate import MOBILE, DatasetParams, generate_lines
+from mock_server.datasets.load import DatasetError, load_dataset, read_dataset
 from mock_server.domain import states
 from mock_server.domain.ids import user_id_for
 from mock_server.domain.phones import normalize_phone
+from mock_server.domain.requests import NewShop
 from mock_server.domain.timefmt import parse_rfc3339
-from mock_server.sandbox import Sandbox
-from mock_server.spec import data_dir, wire_spec
+from mock_server.spec import data_dir
 from tests.conftest import Api
 from tests.processes import run_cli, serving
+from tests.specs import wire_spec
 
 DEMO_FILE = data_dir("fixtures") / "datasets" / "demo.jsonl"
 WINDOW_MS = Settings().reply_window_seconds * 1000
@@ -56,21 +57,20 @@ def shop_api(client: TestClient, shop: dict[str, Any]) -> Api:
 @pytest.fixture(scope="module")
 def big() -> Records:
     """Enough consents that every state, reason and failure shows up."""
-    return parse(list(generate_lines(DatasetParams(seed=11, shops=6, consents=3000))))
+    return parse(list(generate_lines(DatasetParams(seed=11, shops=6, consents=3000), wire_spec())))
 
 
 # Generation
 
 
-@pytest.mark.slow
-def test_the_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
-    outs = [tmp_path / name for name in ("a.jsonl", "b.jsonl", "c.jsonl")]
-    for out, seed in zip(outs, ("5", "5", "6"), strict=True):
-        args = ["fixtures", "generate", "--seed", seed, "--shops", "4", "--consents", "300"]
-        result = run_cli([*args, "--out", str(out)])
-        assert result.returncode == 0, result.stderr
-    assert outs[0].read_bytes() == outs[1].read_bytes()
-    assert outs[0].read_bytes() != outs[2].read_bytes()
+def test_the_same_seed_gives_the_same_bytes() -> None:
+    def made(seed: int) -> bytes:
+        return b"".join(
+            generate_lines(DatasetParams(seed=seed, shops=4, consents=300), wire_spec())
+        )
+
+    assert made(5) == made(5)
+    assert made(5) != made(6)
 
 
 def test_the_committed_demo_dataset_is_what_the_command_makes(tmp_path: Path) -> None:
@@ -192,10 +192,10 @@ def by_shop(consents: list[dict[str, Any]], shop: dict[str, Any]) -> list[dict[s
 
 def test_a_loaded_shop_lists_its_consents_and_filters_work(settings: Settings) -> None:
     header, shops, consents = parse(DEMO_FILE.read_bytes().splitlines())
-    sandbox = Sandbox(settings.with_overrides(clock_start=header["now"]))
+    sandbox = build_services(settings.with_overrides(clock_start=header["now"]))
     counts = load_dataset(sandbox, str(DEMO_FILE))
     assert (counts.shops_created, counts.consents) == (len(shops), len(consents))
-    with TestClient(create_app(sandbox=sandbox)) as client:
+    with TestClient(create_app(settings, services=sandbox)) as client:
         for shop in shops:
             api, mine = shop_api(client, shop), by_shop(consents, shop)
             assert len(api.walk()) == len(mine)
@@ -217,16 +217,16 @@ def test_a_loaded_shop_lists_its_consents_and_filters_work(settings: Settings) -
 
 def test_loaded_waiting_consents_live_on(settings: Settings, tmp_path: Path) -> None:
     """Waiting consents carry on where the dataset left them: planned steps, then deadline."""
-    lines = list(generate_lines(DatasetParams(seed=5, shops=2, consents=1500, days=3)))
+    lines = list(generate_lines(DatasetParams(seed=5, shops=2, consents=1500, days=3), wire_spec()))
     path = tmp_path / "recent.jsonl"
     path.write_bytes(b"".join(lines))
     header, shops, consents = parse(lines)
-    sandbox = Sandbox(settings.with_overrides(clock_start=header["now"]))
+    sandbox = build_services(settings.with_overrides(clock_start=header["now"]))
     load_dataset(sandbox, str(path))
     waiting = [c for c in consents if c["reply_status"] == states.REPLY_WAITING]
     replying = [c for c in waiting if "reply" in c.get("future", {})]
     assert waiting and replying
-    with TestClient(create_app(sandbox=sandbox)) as client:
+    with TestClient(create_app(settings, services=sandbox)) as client:
         client.post("/_sandbox/clock", json={"advance": "2d"})
         for consent in waiting:
             shop = next(s for s in shops if s["shop_id"] == consent["shop_id"])
@@ -239,7 +239,7 @@ def test_loaded_waiting_consents_live_on(settings: Settings, tmp_path: Path) -> 
 
 
 def test_loading_twice_adds_nothing(settings: Settings) -> None:
-    sandbox = Sandbox(settings)
+    sandbox = build_services(settings)
     first = load_dataset(sandbox, str(DEMO_FILE))
     again = load_dataset(sandbox, str(DEMO_FILE))
     assert (again.shops_created, again.shops_existing) == (0, first.shops_created)
@@ -337,10 +337,18 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("case", BAD_FILES)
-def test_a_bad_data_file_is_one_clear_line(tmp_path: Path, case: str) -> None:
+def test_a_bad_data_file_names_its_problem(tmp_path: Path, case: str) -> None:
     make, says = BAD_FILES[case]
+    with pytest.raises(DatasetError) as caught:
+        read_dataset(str(make(tmp_path)), wire_spec())
+    message = str(caught.value)
+    assert "\n" not in message and says in message, message
+
+
+@pytest.mark.slow
+def test_serve_with_a_bad_data_file_is_one_clear_line(tmp_path: Path) -> None:
+    make, says = BAD_FILES["bad phone"]
     result = run_cli(["serve", "--store", "memory", "--port", "0", "--data", str(make(tmp_path))])
     assert result.returncode != 0
     assert result.stderr.startswith("etelecom-sandbox: error: cannot start: "), result.stderr
@@ -348,32 +356,10 @@ def test_a_bad_data_file_is_one_clear_line(tmp_path: Path, case: str) -> None:
     assert says in result.stderr, result.stderr
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
-def test_loading_100k_consents_reports_its_time(
-    tmp_path_factory: pytest.TempPathFactory, record_property: Callable[[str, object], None],
-    store: str,
-) -> None:  # fmt: skip
-    """Loads 100,000 consents and prints the time taken (shown with -rP); asserts counts only."""
-    path = tmp_path_factory.getbasetemp() / "100k.jsonl"
-    if not path.exists():
-        with path.open("wb") as out:
-            out.writelines(generate_lines(DatasetParams(seed=1, shops=20, consents=100_000)))
-    where = "memory" if store == "memory" else f"sqlite:{tmp_path_factory.mktemp('db') / 's'}"
-    sandbox = Sandbox(Settings(store=where, clock_start=DatasetParams.now, clock_rate=0))
-    started = time.perf_counter()
-    counts = load_dataset(sandbox, str(path))
-    seconds = time.perf_counter() - started
-    record_property("load_seconds", round(seconds, 2))
-    print(f"{store}: 100,000 consents read, checked and loaded in {seconds:.2f} s")
-    assert counts.consents == sandbox.store.count_consents() == 100_000
-    sandbox.close()
-
-
 def test_a_shop_whose_key_is_taken_stops_the_load(settings: Settings) -> None:
     _, shops, _ = parse(DEMO_FILE.read_bytes().splitlines())
-    sandbox = Sandbox(settings)
-    sandbox.create_shop(shop_id=42, api_key=shops[0]["api_key"])
+    sandbox = build_services(settings)
+    sandbox.shops.create_shop(NewShop(42, api_key=shops[0]["api_key"]))
     with pytest.raises(DatasetError, match="its api_key belongs to shop 42"):
         load_dataset(sandbox, str(DEMO_FILE))
     sandbox.close()

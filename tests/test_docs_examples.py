@@ -10,8 +10,9 @@ import jsonschema_rs
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server.spec import data_dir, wire_spec
+from mock_server.spec import data_dir
 from tests.conftest import DEMO, DEMO_OA, Api
+from tests.specs import wire_spec
 
 EXAMPLES = data_dir("fixtures") / "examples"
 INDEX = json.loads((EXAMPLES / "index.json").read_text())["examples"]

@@ -38,7 +38,10 @@ def check(api: Api, phone: str) -> dict[str, Any]:
 def test_agreeing_customer_walks_through_every_state(live: TestClient, shop: Api) -> None:
     c = shop.request_consent(phone=AGREES)
     assert (c["delivery_status"], c["reply_status"], c["expires_at"]) == (
-        "unknown", "S", "2026-01-02T00:00:00Z")  # fmt: skip
+        "unknown",
+        "S",
+        "2026-01-02T00:00:00Z",
+    )
     assert check(shop, AGREES)["error"] == 2  # request sent, not yet on the phone
     move_clock(live, advance="5s")
     now = current(shop, c)
@@ -51,8 +54,11 @@ def test_agreeing_customer_walks_through_every_state(live: TestClient, shop: Api
     now = current(shop, c)
     assert (now["reply_status"], now["updated_at"]) == ("P", "2026-01-01T00:01:00Z")
     assert now["expires_at"] == "2026-01-31T00:01:00Z"  # 30-day calling window
-    assert check(shop, AGREES) == {"error": 0, "message": "approved",
-                                   "expired_time": "2026-01-31T00:01:00Z"}  # fmt: skip
+    assert check(shop, AGREES) == {
+        "error": 0,
+        "message": "approved",
+        "expired_time": "2026-01-31T00:01:00Z",
+    }
     move_clock(live, advance="30d")
     assert check(shop, AGREES)["error"] == 16  # the consent has expired
     assert current(shop, c)["reply_status"] == "P"  # an answer never changes
@@ -106,8 +112,11 @@ def test_second_request_while_one_waits_fails_uncharged(live: TestClient, shop: 
 
 
 def test_no_request_ever_sent(shop: Api) -> None:
-    assert check(shop, "0912345678") == {"error": 20, "message": "no request ever sent",
-                                         "expired_time": None}  # fmt: skip
+    assert check(shop, "0912345678") == {
+        "error": 20,
+        "message": "no request ever sent",
+        "expired_time": None,
+    }
 
 
 def test_check_consent_with_another_shops_oa_is_refused(live: TestClient, shop: Api) -> None:
@@ -117,8 +126,7 @@ def test_check_consent_with_another_shops_oa_is_refused(live: TestClient, shop: 
 
 
 def force(client: TestClient, consent: dict[str, Any], action: str, expect: int = 200) -> Any:
-    response = client.post("/_sandbox/force", json={"consent_id": consent["id"],
-                                                     "action": action})  # fmt: skip
+    response = client.post("/_sandbox/force", json={"consent_id": consent["id"], "action": action})
     assert response.status_code == expect, response.text
     return response.json()
 
@@ -160,10 +168,15 @@ def put_rules(client: TestClient, body: dict[str, Any], expect: int = 200) -> An
 
 def test_rules_shop_first_then_global_then_magic(live: TestClient, shop: Api) -> None:
     other = new_shop(live)
-    tables = put_rules(live, {"rules": [
-        {"phone": AGREES, "outcome": "reject", "reply_after": "2m"},
-        {"pattern": "8491[0-9]{7}", "outcome": "no_zalo"},
-    ]})  # fmt: skip
+    tables = put_rules(
+        live,
+        {
+            "rules": [
+                {"phone": AGREES, "outcome": "reject", "reply_after": "2m"},
+                {"pattern": "8491[0-9]{7}", "outcome": "no_zalo"},
+            ]
+        },
+    )
     assert len(tables["global"]) == 2 and len(tables["magic_phones"]) == 8
     put_rules(
         live,
@@ -191,8 +204,9 @@ def test_rules_shop_first_then_global_then_magic(live: TestClient, shop: Api) ->
         ({"outcome": "agree", "phone": "12"}, "rules[0].phone"),
     ],
 )
-def test_bad_rules_are_invalid_argument(live: TestClient, rule: dict[str, Any],
-                                        argument: str) -> None:  # fmt: skip
+def test_bad_rules_are_invalid_argument(
+    live: TestClient, rule: dict[str, Any], argument: str
+) -> None:
     error = put_rules(live, {"rules": [rule]}, expect=400)
     assert error["meta"] == {"argument": argument}
 
@@ -247,8 +261,9 @@ def test_clock_reads_moves_and_never_goes_back(live: TestClient) -> None:
 
 
 def test_two_workers_on_one_sqlite_file_agree(tmp_path: Path) -> None:
-    settings = Settings(store=f"sqlite:{tmp_path / 'shared.sqlite3'}", clock_start=START,
-                        clock_rate=0)  # fmt: skip
+    settings = Settings(
+        store=f"sqlite:{tmp_path / 'shared.sqlite3'}", clock_start=START, clock_rate=0
+    )
     with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
         first = Api(one, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
         second = Api(two, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)

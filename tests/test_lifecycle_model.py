@@ -47,12 +47,24 @@ class Model:
     def state(self, now: int) -> dict[str, Any]:
         """Fold the events due by `now` with the lifecycle's guards."""
         if self.failure is not None:
-            return {"status": "N", "reply_status": "Z", "delivery_status": "unknown",
-                    "delivery_time": None, "expires_at": None, "updated_at": self.created,
-                    "error_code": self.failure}  # fmt: skip
-        st_: dict[str, Any] = {"status": "P", "reply_status": "S", "delivery_status": "unknown",
-                               "delivery_time": None, "expires_at": self.created + D,
-                               "updated_at": self.created, "error_code": 0}  # fmt: skip
+            return {
+                "status": "N",
+                "reply_status": "Z",
+                "delivery_status": "unknown",
+                "delivery_time": None,
+                "expires_at": None,
+                "updated_at": self.created,
+                "error_code": self.failure,
+            }
+        st_: dict[str, Any] = {
+            "status": "P",
+            "reply_status": "S",
+            "delivery_status": "unknown",
+            "delivery_time": None,
+            "expires_at": self.created + D,
+            "updated_at": self.created,
+            "error_code": 0,
+        }
         for at, _, kind, value, window in sorted(self.events):
             if at > now:
                 break
@@ -107,8 +119,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         sent = form.format(phone[2:])
         made = self.api.request_consent(phone=sent)
         plan = PLANS[phone]
-        waiting = any(c.phone == phone and c.state(self.now)["reply_status"] == "S"
-                      for c in self.consents)  # fmt: skip
+        waiting = any(
+            c.phone == phone and c.state(self.now)["reply_status"] == "S" for c in self.consents
+        )
         failure = plan if isinstance(plan, int) else (8 if waiting else None)
         model = Model(made["id"], phone, self.now, failure)
         if failure is None and not isinstance(plan, int):
@@ -129,8 +142,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert response.json()["now"] == iso(self.now)
 
     @precondition(lambda self: self.consents)
-    @rule(data=st.data(), action=st.sampled_from(["received", "seen", "agree", "reject",
-                                                  "no_response"]))  # fmt: skip
+    @rule(
+        data=st.data(),
+        action=st.sampled_from(["received", "seen", "agree", "reject", "no_response"]),
+    )
     def force(self, data: st.DataObject, action: str) -> None:
         model = data.draw(st.sampled_from(self.consents))
         before = model.state(self.now)
@@ -140,8 +155,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         changed = model.state(self.now) != before
         if model.failure is not None:
             changed = False
-        response = self.client.post("/_sandbox/force", json={"consent_id": model.id,
-                                                             "action": action})  # fmt: skip
+        response = self.client.post(
+            "/_sandbox/force", json={"consent_id": model.id, "action": action}
+        )
         assert response.status_code == (200 if changed else 412), (action, response.text)
         if not changed:
             model.events.pop()
@@ -192,9 +208,11 @@ class SQLiteLifecycleMachine(LifecycleMachine):
     store = "sqlite"
 
 
-LifecycleMachine.TestCase.settings = hsettings(max_examples=40, stateful_step_count=25,
-                                               deadline=None)  # fmt: skip
-SQLiteLifecycleMachine.TestCase.settings = hsettings(max_examples=20, stateful_step_count=25,
-                                                     deadline=None)  # fmt: skip
+LifecycleMachine.TestCase.settings = hsettings(
+    max_examples=40, stateful_step_count=25, deadline=None
+)
+SQLiteLifecycleMachine.TestCase.settings = hsettings(
+    max_examples=20, stateful_step_count=25, deadline=None
+)
 TestLifecycleMemory = LifecycleMachine.TestCase
 TestLifecycleSQLite = SQLiteLifecycleMachine.TestCase

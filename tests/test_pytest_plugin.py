@@ -97,8 +97,8 @@ def test_plugin_options_choose_store_and_seed(pytester: pytest.Pytester) -> None
     pytester.makepyfile(
         test_opts="""
 def test_store(etelecom_sandbox_server):
-    assert etelecom_sandbox_server.sandbox.store.kind == "sqlite"
-    assert etelecom_sandbox_server.sandbox.settings.seed == 7
+    assert etelecom_sandbox_server.settings.store_kind == "sqlite"
+    assert etelecom_sandbox_server.settings.seed == 7
 """
     )
     db = pytester.path / "plugin.sqlite3"

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_server import Settings
-from mock_server.sandbox import Sandbox
-from mock_server.threaded import ThreadedSandbox
+from mock_server import Settings, create_app
+from mock_server.serving import ThreadedServer
 from tests.processes import READY, read_line
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,15 +34,19 @@ pytestmark = pytest.mark.slow
 
 
 def blocks(language: str, mark: str | None) -> list[str]:
-    return [body for m, lang, body in BLOCK.findall(README) if lang == language and
-            (m or None) == mark]  # fmt: skip
+    return [
+        body for m, lang, body in BLOCK.findall(README) if lang == language and (m or None) == mark
+    ]
 
 
 def server_commands() -> list[str]:
     lines = [line for body in blocks("sh", "server") for line in body.splitlines()]
     inline = [c for c in INLINE.findall(README) if " serve" in c or c.startswith("make sandbox")]
-    return [line.split("  #")[0].strip() for line in lines + inline
-            if line.strip() and not line.startswith("#")]  # fmt: skip
+    return [
+        line.split("  #")[0].strip()
+        for line in lines + inline
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -51,28 +54,41 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def test_the_readme_has_what_a_newcomer_needs() -> None:
-    for heading in ("## Quick start", "### Magic phones", "### Moving the clock", "## Webhooks",
-                    "## In your own tests", "## Contract tests", "## In CI",
-                    "## Fidelity notes"):  # fmt: skip
+    for heading in (
+        "## Quick start",
+        "### Magic phones",
+        "### Moving the clock",
+        "## Webhooks",
+        "## In your own tests",
+        "## Contract tests",
+        "## In CI",
+        "## Fidelity notes",
+    ):
         assert heading in README
-    assert blocks("sh", "ci") == ["make test      # sets up .venv, then ruff, mypy and the whole "
-                                  "test suite\n"]  # fmt: skip
+    assert blocks("sh", "ci") == [
+        "make test      # sets up .venv, then ruff, mypy and the whole test suite\n"
+    ]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert len(server_commands()) >= 4
 
 
 def test_every_shell_block_runs_against_a_sandbox(tmp_path: Path) -> None:
     settings = Settings(store="memory", clock_start="2026-01-01T00:00:00Z", clock_rate=0)
-    server = ThreadedSandbox(Sandbox(settings)).start()
+    server = ThreadedServer(create_app(settings)).start()
     port = server.url.rsplit(":", 1)[1]
     try:
-        for body in blocks("sh", None) + [live_rehearsal(b, server.url) for b in
-                                          blocks("sh", "live")]:  # fmt: skip
+        for body in blocks("sh", None) + [
+            live_rehearsal(b, server.url) for b in blocks("sh", "live")
+        ]:
             script = CURL_FAILS_ON_ERRORS + body.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
             result = subprocess.run(
                 ["bash", "-euo", "pipefail", "-c", script],
-                cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120,
-            )  # fmt: skip
+                cwd=tmp_path,
+                env=env(),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert result.returncode == 0, f"{body}\n{result.stdout}\n{result.stderr}"
     finally:
         server.stop()
@@ -104,12 +120,27 @@ def test_every_server_command_starts(command: str, tmp_path: Path) -> None:
     else:
         words += ["--port", "0"]
     if "big.jsonl" in command:  # the file the datasets block makes, made here the same way
-        subprocess.run([f"{BIN}/etelecom-sandbox", "fixtures", "generate", "--consents", "50",
-                        "--out", str(ROOT / "big.jsonl")], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                f"{BIN}/etelecom-sandbox",
+                "fixtures",
+                "generate",
+                "--consents",
+                "50",
+                "--out",
+                str(ROOT / "big.jsonl"),
+            ],
+            check=True,
+        )
     process = subprocess.Popen(
-        words, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        text=True, start_new_session=True,
-    )  # fmt: skip
+        words,
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     try:
         seen: list[str] = []
         while not any(READY.search(line) for line in seen):  # make echoes its command first
@@ -127,9 +158,14 @@ def test_every_server_command_starts(command: str, tmp_path: Path) -> None:
 def test_python_blocks_run_as_an_integrators_tests(tmp_path: Path) -> None:
     for n, body in enumerate(blocks("python", None)):
         (tmp_path / f"test_readme_{n}.py").write_text(body)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             str(tmp_path)], cwd=tmp_path, env=env(), capture_output=True,
-                            text=True, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{len(blocks('python', None))} passed" in result.stdout
 

@@ -8,8 +8,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
+from mock_server.app import build_services
 from mock_server.domain.query import ConsentQuery
-from mock_server.sandbox import Sandbox
 from mock_server.store.sqlite import SQLiteStore, _where
 from tests.conftest import DEMO, QUIET, START, Api, new_shop
 
@@ -60,13 +60,11 @@ def test_listing_is_served_by_an_index(tmp_path: Path, query: ConsentQuery, inde
 
 
 def test_bulk_load_assigns_ids_after_existing_ones(settings: Settings) -> None:
-    sandbox = Sandbox(settings)
-    with TestClient(create_app(sandbox=sandbox)) as client:
+    sandbox = build_services(settings)
+    with TestClient(create_app(settings, services=sandbox)) as client:
         api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, str(DEMO.demo_oa_ids[0]))
         first = api.request_consent()
-        template = sandbox.consents.store.scan(
-            ConsentQuery(shop_id=DEMO.demo_shop_id), None, True, 1
-        )[0]
+        template = sandbox.store.scan(ConsentQuery(shop_id=DEMO.demo_shop_id), None, True, 1)[0]
         assert sandbox.store.insert_many([template] * 3) == 3
         second = api.request_consent()
         assert int(second["id"]) == int(first["id"]) + 4

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from mock_server.spec import wire_spec
 from tests.conftest import DEMO
+from tests.specs import wire_spec
 
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
 LIST = "/v1/shop.Zalo/ListRequestConsent"

@@ -5,12 +5,11 @@ from __future__ import annotations
 import httpx
 from starlette.testclient import TestClient
 
+from contract_tests.receiver import receiving as receiver
 from mock_server import Settings, create_app
-from mock_server.sandbox import Sandbox
-from mock_server.threaded import ThreadedSandbox
+from mock_server.serving import ThreadedServer
 from tests.conftest import DEMO, DEMO_OA, START, Api, move_clock, new_shop
 from tests.test_lifecycle import AGREES, IGNORES, REJECTS
-from tests.webhook_receiver import receiver
 
 
 def drain(client: TestClient) -> dict[str, int]:
@@ -34,8 +33,10 @@ def test_events_arrive_in_order_per_oa(live: TestClient, shop: Api) -> None:
         shop.request_consent(phone=IGNORES)
         move_clock(live, advance="1d")
         assert drain(live) == {"delivered": 6, "failed": 0, "pending": 0}
-    names = [(e["event_name"], e.get("request_type") or e.get("user_consent"), e["phone"])
-             for e in hook.events]  # fmt: skip
+    names = [
+        (e["event_name"], e.get("request_type") or e.get("user_consent"), e["phone"])
+        for e in hook.events
+    ]
     assert names == [
         ("oa_send_consent", "SENT", "84900000001"),
         ("oa_send_consent", "SENT", "84900000002"),
@@ -85,9 +86,11 @@ def test_a_target_that_recovers_gets_everything_once(live: TestClient, shop: Api
         move_clock(live, advance="2m")
         assert drain(live) == {"delivered": 2, "failed": 0, "pending": 0}
     assert [e.get("request_type") or e.get("user_consent") for e in hook.events] == [
-        "SENT", "ALLOW"]  # fmt: skip
+        "SENT",
+        "ALLOW",
+    ]
     log = live.get("/_sandbox/webhooks/deliveries").json()["deliveries"]
-    assert [[a["status"] for a in e["log"]] for e in log] == [[503, 503, 200], [200]]
+    assert [[a["status"] for a in e["log"]] for e in log] == [[503, 503, 204], [204]]
 
 
 def test_no_target_no_events_and_control_targets(live: TestClient, shop: Api) -> None:
@@ -107,8 +110,9 @@ def test_no_target_no_events_and_control_targets(live: TestClient, shop: Api) ->
         move_clock(live, advance="2m")  # the first consent's reply is now sent
         drain(live)
         assert [e.get("user_consent") for e in hook.events] == ["ALLOW"]
-    off = live.put("/_sandbox/webhooks", json={"shop_id": DEMO.demo_shop_id, "oa_id": DEMO_OA,
-                                               "url": ""})  # fmt: skip
+    off = live.put(
+        "/_sandbox/webhooks", json={"shop_id": DEMO.demo_shop_id, "oa_id": DEMO_OA, "url": ""}
+    )
     assert off.json()["targets"] == []
 
 
@@ -126,8 +130,10 @@ def test_journal_keeps_bodies_not_keys(live: TestClient, shop: Api) -> None:
     shop.call("ListRequestConsent", {"filter": {"call_type": "fax"}})
     everything = live.get("/_sandbox/journal").json()["requests"]
     assert [r["path"] for r in everything[-3:]] == [
-        "/v1/shop.Zalo/RequestConsent", "/v1/shop.Zalo/ListRequestConsent",
-        "/v1/shop.Zalo/ListRequestConsent"]  # fmt: skip
+        "/v1/shop.Zalo/RequestConsent",
+        "/v1/shop.Zalo/ListRequestConsent",
+        "/v1/shop.Zalo/ListRequestConsent",
+    ]
     assert everything[-3]["request"]["phone"] == AGREES
     assert everything[-1]["status"] == 400
     assert everything[-1]["response"]["code"] == "invalid_argument"
@@ -164,13 +170,19 @@ def test_control_token_guards_every_control_call() -> None:
 def test_a_serving_sandbox_sends_webhooks_by_itself() -> None:
     """No drain: the background sender delivers, and moves the world on as the clock runs."""
     settings = Settings(store="memory", clock_start=START, clock_rate=0)
-    server = ThreadedSandbox(Sandbox(settings)).start()
+    server = ThreadedServer(create_app(settings)).start()
     try:
         with receiver() as hook, httpx.Client(base_url=server.url) as http:
-            http.put("/_sandbox/webhooks", json={"shop_id": DEMO.demo_shop_id, "oa_id": DEMO_OA,
-                                                 "url": hook.url}).raise_for_status()  # fmt: skip
-            body = {"oa_id": DEMO_OA, "phone": AGREES, "call_type": "audio",
-                    "reason_code": "update_order"}  # fmt: skip
+            http.put(
+                "/_sandbox/webhooks",
+                json={"shop_id": DEMO.demo_shop_id, "oa_id": DEMO_OA, "url": hook.url},
+            ).raise_for_status()
+            body = {
+                "oa_id": DEMO_OA,
+                "phone": AGREES,
+                "call_type": "audio",
+                "reason_code": "update_order",
+            }
             auth = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
             http.post("/v1/shop.Zalo/RequestConsent", json=body, headers=auth).raise_for_status()
             assert hook.arrived.wait(10), "the SENT event never came"
@@ -179,6 +191,8 @@ def test_a_serving_sandbox_sends_webhooks_by_itself() -> None:
             http.post("/_sandbox/clock", json={"rate": 1000}).raise_for_status()
             assert hook.arrived.wait(10), "the ALLOW event never came"
         assert [e.get("request_type") or e.get("user_consent") for e in hook.events] == [
-            "SENT", "ALLOW"]  # fmt: skip
+            "SENT",
+            "ALLOW",
+        ]
     finally:
         server.stop()

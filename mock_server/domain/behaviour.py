@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_server.domain.durations import parse_duration_ms
 from mock_server.domain.phones import normalize_phone
-from mock_server.settings import Settings
+from mock_server.domain.policy import Behaviours
 
 AGREE, REJECT, IGNORE, UNDELIVERED = "agree", "reject", "ignore", "undelivered"
 # Outcomes that fail at once, with Zalo's error code and message (3P).
@@ -24,6 +24,8 @@ FAILURES: Mapping[str, tuple[int, str]] = {
     "oa_quota": (-224, "the OA has used up its quota of consent requests"),
     "too_many": (5, "too many requests to this phone"),
 }
+# Every outcome a rule may name (the control spec's ScenarioRule.outcome must list the same).
+OUTCOMES = (AGREE, REJECT, IGNORE, UNDELIVERED, *FAILURES)
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,9 @@ class Rule:
     name: str = ""
 
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> Rule:
-        """A rule as the control spec's ScenarioRule describes it (already validated)."""
+    def from_document(cls, data: Mapping[str, Any]) -> Rule:
+        """A rule as the control spec's ScenarioRule describes it (already validated);
+        `re.error` when its pattern is no regular expression."""
 
         def duration(key: str) -> int | None:
             return parse_duration_ms(data[key]) if data.get(key) else None
@@ -98,14 +101,14 @@ def decide(
     rule_sets: Sequence[tuple[str, Sequence[Rule]]],
     phone_norm: str,
     rng_key: str,
-    settings: Settings,
+    behaviours: Behaviours,
 ) -> Behaviour:
     """The first matching rule of the first set that has one, else the random default."""
     for source, rules in rule_sets:
         for rule in rules:
             if rule.matches(phone_norm):
                 return rule.behaviour(source)
-    return random_behaviour(unit_draws(rng_key), settings)
+    return random_behaviour(unit_draws(rng_key), behaviours)
 
 
 def unit_draws(key: str) -> list[float]:
@@ -115,17 +118,17 @@ def unit_draws(key: str) -> list[float]:
     return [int.from_bytes(digest[i : i + 8], "big") / 2**64 for i in range(0, 32, 8)]
 
 
-def random_behaviour(draws: Sequence[float], settings: Settings) -> Behaviour:
-    def draw(unit: float, bounds: tuple[int, ...]) -> int:
-        low, high = bounds[0], bounds[-1]
-        return (low + int(unit * (high - low + 1))) * 1000
+def random_behaviour(draws: Sequence[float], odds: Behaviours) -> Behaviour:
+    def draw(unit: float, bounds: tuple[int, int]) -> int:
+        low, high = bounds
+        return (low + int(unit * (high - low + 1))) * 1000  # whole seconds
 
-    received = draw(draws[0], settings.receive_delay_seconds)
-    seen = received + draw(draws[1], settings.see_delay_seconds)
-    reply = seen + draw(draws[2], settings.reply_delay_seconds)
+    received = draw(draws[0], odds.receive_delay_s)
+    seen = received + draw(draws[1], odds.see_delay_s)
+    reply = seen + draw(draws[2], odds.reply_delay_s)
     roll = draws[3]
-    if roll < settings.p_agree:
+    if roll < odds.p_agree:
         return Behaviour(AGREE, received, seen, reply)
-    if roll < settings.p_agree + settings.p_reject:
+    if roll < odds.p_agree + odds.p_reject:
         return Behaviour(REJECT, received, seen, reply)
     return Behaviour(IGNORE, received, seen, None)

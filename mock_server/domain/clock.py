@@ -11,7 +11,10 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Protocol
+
+from mock_server.domain.errors import FailedPrecondition, OutOfRange
+from mock_server.domain.ports import MetaStore
+from mock_server.domain.timefmt import LAST_MS, format_rfc3339
 
 CLOCK_META = "clock"
 
@@ -27,13 +30,8 @@ class ClockState:
     rate: float  # 1.0 real time, 0 frozen
 
     def at(self, wall: int) -> int:
-        return self.anchor_virtual_ms + int((wall - self.anchor_wall_ms) * self.rate)
-
-
-class MetaStore(Protocol):
-    def get_meta(self, key: str) -> str | None: ...
-
-    def set_meta(self, key: str, value: str | None) -> None: ...
+        moved = self.anchor_virtual_ms + int((wall - self.anchor_wall_ms) * self.rate)
+        return min(moved, LAST_MS)  # a fast clock stops at the end of time
 
 
 class Clock:
@@ -65,22 +63,25 @@ class Clock:
         return now
 
     def advance(self, delta_ms: int) -> int:
-        if delta_ms < 0:
-            raise ValueError("the clock never moves backwards")
-        return self.set(self.now_ms() + delta_ms)
+        now = self.now_ms()
+        if now + delta_ms > LAST_MS:
+            raise OutOfRange(
+                "advance", f"would move the clock past {format_rfc3339(LAST_MS)}, its last instant"
+            )
+        return self.set(now + delta_ms)
 
     def set(self, instant_ms: int) -> int:
         now = self.now_ms()
         if instant_ms < now:
-            raise ValueError(
-                f"the clock never moves backwards (it is {now} ms, asked {instant_ms})"
+            raise FailedPrecondition(
+                f"set: the clock never moves backwards (it is {format_rfc3339(now)}, "
+                f"asked {format_rfc3339(instant_ms)})",
+                "set",
             )
         self._save(ClockState(instant_ms, self._wall(), self.state.rate))
         return instant_ms
 
     def set_rate(self, rate: float) -> None:
-        if rate < 0:
-            raise ValueError("the clock rate cannot be negative")
         self._save(ClockState(self.now_ms(), self._wall(), rate))
 
     def forget(self) -> None:

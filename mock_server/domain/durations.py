@@ -9,4 +9,5 @@ _PART = re.compile(r"([0-9]+)(ms|s|m|h|d)")
 
 
 def parse_duration_ms(text: str) -> int:
+    """The duration in ms (any size: callers bound what they do with it)."""
     return sum(int(amount) * _UNIT_MS[unit] for amount, unit in _PART.findall(text))

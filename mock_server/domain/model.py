@@ -1,9 +1,9 @@
-"""The records the sandbox keeps: shops and consent requests."""
+"""The records the sandbox keeps: shops, consent requests and webhook deliveries."""
 
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,6 @@ class Consent:
 # Column order shared by the stores (and the SQLite schema).
 CONSENT_FIELDS: tuple[str, ...] = Consent.__slots__
 
-
 _ROW = operator.attrgetter(*CONSENT_FIELDS)
 
 
@@ -49,3 +48,29 @@ def as_row(consent: Consent) -> tuple[object, ...]:
     """The values in CONSENT_FIELDS order (dataclasses.astuple would deep-copy them)."""
     row: tuple[object, ...] = _ROW(consent)
     return row
+
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+OUTBOX_STATES = (PENDING, DELIVERED, FAILED)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: float  # wall clock, seconds
+    status: int | None  # HTTP status, None when no answer came
+    error: str
+
+
+@dataclass
+class OutboxEntry:
+    """One webhook event waiting to be POSTed (or done with). Wall-clock times, in seconds."""
+
+    id: int
+    shop_id: int
+    oa_id: int
+    url: str
+    payload: str  # JSON, encoded once so every attempt sends the same bytes
+    state: str = PENDING
+    attempts: int = 0
+    next_attempt: float = 0.0
+    log: list[Attempt] = field(default_factory=list)

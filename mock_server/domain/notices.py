@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-
-import orjson
+from typing import Protocol
 
 from mock_server.domain.lifecycle import Notice
-from mock_server.store.base import OutboxEntry, Store
+from mock_server.domain.model import OutboxEntry
+from mock_server.domain.ports import MetaStore, OutboxStore
+
+TARGET_PREFIX = "webhook:"
+
+
+class NoticeStore(MetaStore, OutboxStore, Protocol):
+    pass
 
 
 def target_key(shop_id: int, oa_id: int) -> str:
-    return f"webhook:{shop_id}:{oa_id}"
+    return f"{TARGET_PREFIX}{shop_id}:{oa_id}"
+
+
+def parse_target_key(key: str) -> tuple[int, int]:
+    """(shop_id, oa_id) of a target key."""
+    shop_id, oa_id = key.removeprefix(TARGET_PREFIX).split(":")
+    return int(shop_id), int(oa_id)
 
 
 def payload(notice: Notice, app_id: str) -> dict[str, object]:
@@ -34,7 +47,11 @@ def payload(notice: Notice, app_id: str) -> dict[str, object]:
     return body
 
 
-def queue(store: Store, notices: Iterable[Notice], app_id: str) -> int:
+def encode(body: dict[str, object]) -> str:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def queue(store: NoticeStore, notices: Iterable[Notice], app_id: str) -> int:
     """Put each notice whose OA has a webhook target in the outbox (inside the caller's
     transaction, so a state change and its event are kept together or not at all)."""
     entries = []
@@ -42,7 +59,7 @@ def queue(store: Store, notices: Iterable[Notice], app_id: str) -> int:
         c = notice.consent
         url = store.get_meta(target_key(c.shop_id, c.oa_id))
         if url:
-            body = orjson.dumps(payload(notice, app_id)).decode()
+            body = encode(payload(notice, app_id))
             entries.append(OutboxEntry(0, c.shop_id, c.oa_id, url, body))
     if entries:
         store.add_outbox(entries)

@@ -9,14 +9,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import orjson
-
+from mock_server.domain.errors import InvalidField
 from mock_server.domain.model import Consent
+from mock_server.domain.policy import Policy
 from mock_server.domain.query import ConsentQuery, SortKey
-from mock_server.twirp import invalid_argument
+
+if TYPE_CHECKING:
+    from mock_server.domain.requests import PagingInput
 
 FIRST_PAGE = "."  # `after: "."` is the first page; `before: "."` the last one
 
@@ -36,17 +40,11 @@ class Page:
     prev: str
 
 
-def effective_limit(requested: int | None, default: int, maximum: int) -> int:
-    """0 or absent means the default; anything above the maximum is clamped, not refused."""
-    if not requested:
-        return default
-    # JSON Schema counts 47.0 as an integer, so the validator lets it through: make it one.
-    return min(int(requested), maximum)
-
-
-def parse_sort(sort: str) -> tuple[str, bool]:
-    """`field` ascending or `-field` descending. The spec's enum has already vetted the name."""
-    return sort.removeprefix("-"), sort.startswith("-")
+def page_request(paging: PagingInput, policy: Policy) -> PageRequest:
+    """Paging as the backend reads it: no limit (or 0) is the default, more is clamped (not
+    refused), no sort is the default order."""
+    limit = min(int(paging.limit), policy.max_limit) if paging.limit else policy.default_limit
+    return PageRequest(paging.after, paging.before, limit, paging.sort or policy.default_sort)
 
 
 class CursorCodec:
@@ -54,20 +52,20 @@ class CursorCodec:
         self._key = secret.encode()
 
     def encode(self, query: ConsentQuery, sort: str, key: SortKey) -> str:
-        payload = orjson.dumps([query.shop_id, sort, key[0], key[1]])
+        payload = json.dumps([query.shop_id, sort, key[0], key[1]], separators=(",", ":")).encode()
         body = base64.urlsafe_b64encode(payload).rstrip(b"=")
         return (body + b"." + self._sign(body)).decode()
 
     def decode(self, cursor: str, query: ConsentQuery, sort: str, argument: str) -> SortKey:
         body, _, signature = cursor.encode().partition(b".")
         if not hmac.compare_digest(signature, self._sign(body)):
-            raise invalid_argument(argument, "is not a cursor this server issued")
+            raise InvalidField(argument, "is not a cursor this server issued")
         try:
-            shop_id, cursor_sort, value, item_id = orjson.loads(_unpad(body))
-        except (ValueError, TypeError):
-            raise invalid_argument(argument, "is not a cursor this server issued") from None
+            shop_id, cursor_sort, value, item_id = json.loads(_unpad(body))
+        except (ValueError, TypeError, UnicodeDecodeError):
+            raise InvalidField(argument, "is not a cursor this server issued") from None
         if shop_id != query.shop_id or cursor_sort != sort:
-            raise invalid_argument(argument, "belongs to another shop or sort order")
+            raise InvalidField(argument, "belongs to another shop or sort order")
         return (int(value), int(item_id))
 
     def _sign(self, body: bytes) -> bytes:
@@ -88,7 +86,7 @@ def fetch_page(scan: Scan, codec: CursorCodec, query: ConsentQuery, request: Pag
         request.before == FIRST_PAGE and request.after == ""
     )
     if request.after not in ("", FIRST_PAGE) and request.before not in ("", FIRST_PAGE):
-        raise invalid_argument("paging", "takes `after` or `before`, not both")
+        raise InvalidField("paging", "takes `after` or `before`, not both")
     cursor = request.before if backwards else request.after
     argument = "paging.before" if backwards else "paging.after"
     start = (

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mock_server.domain.model import Consent
+from mock_server.domain.phones import normalize_phone
+
+if TYPE_CHECKING:
+    from mock_server.domain.requests import ConsentFilter
 
 # A position in a sort order: (value of the sort field, id). Ids break ties, so keys are unique.
 SortKey = tuple[int, int]
@@ -45,3 +50,22 @@ class ConsentQuery:
             and (self.created_from is None or c.created_at >= self.created_from)
             and (self.created_to is None or c.created_at < self.created_to)
         )
+
+
+def query_for(shop_id: int, where: ConsentFilter, sort: str) -> ConsentQuery:
+    """The store query of a ListRequestConsent filter and sort (`field` or `-field`)."""
+    return ConsentQuery(
+        shop_id=shop_id,
+        sort_field=sort.removeprefix("-"),
+        descending=sort.startswith("-"),
+        oa_id=where.oa_id,
+        user_id=where.user_id,
+        phone_norm=normalize_phone(where.phone) if where.phone else None,
+        call_type=where.call_type,
+        reason_code=where.reason_code,
+        status=where.status,
+        reply_status=where.reply_status,
+        is_charged=where.is_charged,
+        created_from=where.date_from,
+        created_to=where.date_to,
+    )

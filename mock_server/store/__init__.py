@@ -1,15 +1,14 @@
-"""Storage behind one interface: `open_store(settings)` picks the backend."""
+"""Storage adapters behind the domain's ports: `open_store(url)` picks the backend."""
 
 from __future__ import annotations
 
-from mock_server.settings import Settings
-from mock_server.store.base import Conflict, Store
+from mock_server.domain.ports import Store
 
-__all__ = ["Conflict", "Store", "open_store"]
+KINDS = ("memory", "sqlite")
 
 
-def open_store(settings: Settings) -> Store:
-    kind = settings.store_kind
+def open_store(kind: str, path: str = "") -> Store:
+    """A store of `kind` ("memory", or "sqlite" with a file path); ValueError otherwise."""
     if kind == "memory":
         from mock_server.store.memory import MemoryStore
 
@@ -17,5 +16,5 @@ def open_store(settings: Settings) -> Store:
     if kind == "sqlite":
         from mock_server.store.sqlite import SQLiteStore
 
-        return SQLiteStore(settings.store_path)
-    raise ValueError(f"unknown store {settings.store!r}: use memory, sqlite or sqlite:PATH")
+        return SQLiteStore(path)
+    raise ValueError(f"unknown store {kind!r}: use memory, sqlite or sqlite:PATH")

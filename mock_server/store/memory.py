@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from mock_server.domain import states
+from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
-from mock_server.domain.model import Consent, Shop
+from mock_server.domain.model import Consent, OutboxEntry, Shop
 from mock_server.domain.query import ConsentQuery, SortKey
-from mock_server.store.base import Conflict, OutboxEntry
 
 ORDERS = ("created_at", "updated_at")
 
@@ -90,9 +90,9 @@ class MemoryStore:
         with self._lock:
             wanted = [(False, shop.api_key), (True, shop.shop_key)]
             if shop.shop_id in self._shops or any(k in self._keys for k in wanted):
-                raise Conflict("shop id or key already in use")
+                raise AlreadyExists("shop id or key already in use")
             if shop.api_key == shop.shop_key:
-                raise Conflict("api_key and shop_key must differ")
+                raise AlreadyExists("api_key and shop_key must differ")
             self._shops[shop.shop_id] = shop
             for k in wanted:
                 self._keys[k] = shop.shop_id

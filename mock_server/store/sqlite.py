@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from mock_server.domain import states
+from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
-from mock_server.domain.model import CONSENT_FIELDS, Consent, Shop, as_row
+from mock_server.domain.model import CONSENT_FIELDS, Attempt, Consent, OutboxEntry, Shop, as_row
 from mock_server.domain.query import ConsentQuery, SortKey
-from mock_server.store.base import Attempt, Conflict, OutboxEntry
 from mock_server.store.sqlite_schema import SCHEMA
 
 _COLUMNS = ", ".join(CONSENT_FIELDS)
@@ -25,9 +25,15 @@ _INSERT = (
 _UPDATE = f"UPDATE consents SET {', '.join(f'{f} = ?' for f in CONSENT_FIELDS[1:])} WHERE id = ?"
 # Filters that are plain equality on a column, in ConsentQuery's names.
 _EQUALITY = (
-    "oa_id", "user_id", "phone_norm", "call_type", "reason_code", "status", "reply_status",
+    "oa_id",
+    "user_id",
+    "phone_norm",
+    "call_type",
+    "reason_code",
+    "status",
+    "reply_status",
     "is_charged",
-)  # fmt: skip
+)
 _OUTBOX = "id, shop_id, oa_id, url, payload, state, attempts, next_attempt"
 
 
@@ -88,14 +94,14 @@ class SQLiteStore:
 
     def create_shop(self, shop: Shop) -> None:
         if shop.api_key == shop.shop_key:
-            raise Conflict("api_key and shop_key must differ")
+            raise AlreadyExists("api_key and shop_key must differ")
         with self.transaction():
             taken = self._db.execute(
                 "SELECT 1 FROM shops WHERE shop_id = ? OR api_key IN (?, ?) OR shop_key IN (?, ?)",
                 (shop.shop_id, shop.api_key, shop.shop_key, shop.api_key, shop.shop_key),
             ).fetchone()
             if taken:
-                raise Conflict("shop id or key already in use")
+                raise AlreadyExists("shop id or key already in use")
             self._db.execute(
                 "INSERT INTO shops VALUES (?, ?, ?)", (shop.shop_id, shop.api_key, shop.shop_key)
             )
@@ -223,9 +229,16 @@ class SQLiteStore:
                 cursor = self._db.execute(
                     "INSERT INTO outbox (shop_id, oa_id, url, payload, state, attempts, "
                     "next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (entry.shop_id, entry.oa_id, entry.url, entry.payload, entry.state,
-                     entry.attempts, entry.next_attempt),
-                )  # fmt: skip
+                    (
+                        entry.shop_id,
+                        entry.oa_id,
+                        entry.url,
+                        entry.payload,
+                        entry.state,
+                        entry.attempts,
+                        entry.next_attempt,
+                    ),
+                )
                 entry.id = int(cursor.lastrowid or 0)
 
     def pending_outbox(self) -> list[OutboxEntry]:

@@ -63,7 +63,7 @@ class Rewriting:
 def method(scope: Scope) -> str:
     """The Twirp method a request is for (`ListRequestConsent`), or ""."""
     op = facts().by_path(scope["path"])
-    return op.twirp_method if op else ""
+    return op.name if op else ""
 
 
 def loads(raw: bytes) -> Any:

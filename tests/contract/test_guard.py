@@ -7,9 +7,10 @@ import unittest
 import orjson
 import pytest
 
-from contract_tests.guard import Guard, LiveWriteRefused, RequestCapReached, is_local
+from contract_tests.guard import Guard, LiveWriteRefused, RequestCapReached
 from contract_tests.redact import MASK, Redactor
 from contract_tests.specfacts import facts
+from mock_server.hosts import is_local_url as is_local
 
 WRITE = facts().operation("RequestConsent").path
 READ = facts().operation("ListRequestConsent").path
@@ -38,7 +39,7 @@ def test_only_loopback_is_local(url: str, local: bool) -> None:
 
 def test_the_spec_marks_request_consent_as_a_write() -> None:
     # The guard's notion of a write comes from `x-writes`; losing it would open live writes.
-    assert {op.twirp_method for op in facts().operations if op.writes} >= {"RequestConsent"}
+    assert {op.name for op in facts().operations if op.writes} >= {"RequestConsent"}
 
 
 def test_live_without_permission_refuses_writes_and_unknown_paths() -> None:

@@ -9,11 +9,11 @@ import httpx
 import orjson
 import pytest
 
-from contract_tests.guard import normalize_phone
 from contract_tests.options import LIVE_REQUEST_CAP
 from contract_tests.redact import MASK
 from contract_tests.specfacts import facts
 from mock_server import Settings
+from mock_server.domain.phones import normalize_phone
 from tests.contract.broken import echoes_keys
 from tests.contract.servers import Recorder, run_cli, run_pytest, sandbox_app, serving
 
@@ -24,7 +24,7 @@ OA = str(DEMO.demo_oa_ids[0])
 LIVE = ["--assume-live", "--quick", "--api-key", DEMO.demo_api_key]
 LIVE += ["--partner-key", DEMO.demo_shop_key]
 WRITES = {op.path for op in facts().operations if op.writes}
-REQUEST_CONSENT = {op.path for op in facts().operations if op.twirp_method == "RequestConsent"}
+REQUEST_CONSENT = {op.path for op in facts().operations if op.name == "RequestConsent"}
 
 
 def test_without_permission_a_live_run_sends_no_write(tmp_path: Path) -> None:

@@ -1,52 +1,30 @@
-"""The store interface both backends implement, and its errors."""
+"""What the domain and the services need from storage. The adapters in store/ implement it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from mock_server.domain.lifecycle import Event
-from mock_server.domain.model import Consent, Shop
+from mock_server.domain.model import Consent, OutboxEntry, Shop
 from mock_server.domain.query import ConsentQuery, SortKey
 
 
-class Conflict(Exception):
-    """A unique value (a key, a shop id) is taken already."""
+class MetaStore(Protocol):
+    """Small values kept with the data: the clock, rules, webhook targets."""
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set a value; None removes it."""
+
+    def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]: ...
 
 
-@dataclass
-class OutboxEntry:
-    """One webhook event waiting to be POSTed (or done with). Wall-clock times, in seconds."""
-
-    id: int
-    shop_id: int
-    oa_id: int
-    url: str
-    payload: str  # JSON, encoded once so every attempt sends the same bytes
-    state: str = "pending"  # pending | delivered | failed
-    attempts: int = 0
-    next_attempt: float = 0.0
-    log: list[Attempt] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Attempt:
-    at: float
-    status: int | None  # HTTP status, None when no answer came
-    error: str
-
-
-class Store(Protocol):
-    kind: str
-
-    def transaction(self) -> AbstractContextManager[None]:
-        """Everything inside happens at once or not at all (re-entrant)."""
-
-    # Shops
+class ShopStore(Protocol):
     def create_shop(self, shop: Shop) -> None:
-        """Keep a shop; `Conflict` when its id or a key is in use."""
+        """Keep a shop; `AlreadyExists` when its id or a key is in use."""
 
     def shop_by_key(self, key: str, partner: bool) -> Shop | None:
         """The shop whose api_key (or, for partner routes, shop_key) this is."""
@@ -55,21 +33,20 @@ class Store(Protocol):
 
     def count_shops(self) -> int: ...
 
-    # Consents
+
+class ConsentStore(Protocol):
     def insert_consent(self, consent: Consent) -> Consent:
         """Keep a new consent; its id is assigned here (the next one after the largest)."""
 
     def insert_many(self, consents: Iterable[Consent]) -> int:
         """Bulk load (datasets, benchmarks): ids assigned as by insert_consent."""
 
-    def max_consent_id(self) -> int:
-        """The largest id given so far (ids count up from there)."""
+    def max_consent_id(self) -> int: ...
 
     def get_consent(self, consent_id: int) -> Consent | None: ...
 
     def has_waiting(self, shop_id: int, oa_id: int, phone_norm: str) -> bool:
-        """Whether a request to this phone from this OA still waits for an answer (indexed:
-        a phone may have any number of finished requests)."""
+        """Whether a request to this phone from this OA still waits for an answer."""
 
     def update_consent(self, consent: Consent) -> None: ...
 
@@ -80,7 +57,8 @@ class Store(Protocol):
 
     def count_consents(self) -> int: ...
 
-    # Future events of the world
+
+class EventStore(Protocol):
     def add_events(self, events: Iterable[Event]) -> None: ...
 
     def next_due(self) -> int | None:
@@ -89,15 +67,15 @@ class Store(Protocol):
     def pop_due_events(self, now: int, limit: int) -> list[Event]:
         """Remove and return up to `limit` events due at or before `now`, in time order."""
 
-    # Webhook outbox
+
+class OutboxStore(Protocol):
     def add_outbox(self, entries: Iterable[OutboxEntry]) -> None:
         """Queue entries (their ids are assigned here)."""
 
     def pending_outbox(self) -> list[OutboxEntry]:
         """Undelivered entries, oldest first (their `log` left empty: senders only append)."""
 
-    def outbox_counts(self) -> dict[str, int]:
-        """How many entries are in each state."""
+    def outbox_counts(self) -> dict[str, int]: ...
 
     def record_attempt(self, entry: OutboxEntry) -> None:
         """Save an entry's state, attempts and newest log line."""
@@ -105,13 +83,13 @@ class Store(Protocol):
     def outbox_log(self, limit: int) -> list[OutboxEntry]:
         """The newest entries, delivered or not, with their attempts."""
 
-    # Small settings kept with the data (clock, webhook targets, rules)
-    def get_meta(self, key: str) -> str | None: ...
 
-    def set_meta(self, key: str, value: str | None) -> None:
-        """Set a value; None removes it."""
+class Store(MetaStore, ShopStore, ConsentStore, EventStore, OutboxStore, Protocol):
+    """Everything, with transactions: what is done inside one happens at once or not at all."""
 
-    def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]: ...
+    kind: str
+
+    def transaction(self) -> AbstractContextManager[None]: ...
 
     def reset(self) -> None:
         """Forget everything."""

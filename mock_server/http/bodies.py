@@ -8,7 +8,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_server.twirp import TwirpError, bad_route
+from mock_server.http.twirp import TwirpError, bad_route
 
 JSON = "application/json"
 

@@ -1,4 +1,5 @@
-"""Webhook delivery: the outbox is POSTed in order per OA, with retries and backoff.
+"""Webhooks: targets (getWebhooks, putWebhook), the delivery log (getDeliveries), drain
+(drainWebhooks), and the sender that POSTs the outbox in order per OA, with retries and backoff.
 
 Events are queued by the domain inside the transaction that changed the consent (see
 domain/notices.py); this module only sends them. Every attempt is logged in the store.
@@ -12,31 +13,63 @@ import logging
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 import httpx
 
+from mock_server.domain import notices
+from mock_server.domain.model import DELIVERED, FAILED, OUTBOX_STATES, Attempt, OutboxEntry
+from mock_server.domain.ports import Store
 from mock_server.domain.world import World
-from mock_server.settings import Settings
-from mock_server.store.base import Attempt, OutboxEntry, Store
 
 log = logging.getLogger("etelecom_sandbox.webhooks")
 TICK_SECONDS = 0.1
 
 
-class WebhookSender:
+@dataclass(frozen=True)
+class DeliveryRules:
+    max_attempts: int = 5
+    backoff_seconds: float = 1.0  # the first retry's delay; it doubles each time
+    timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class Target:
+    shop_id: int
+    oa_id: int
+    url: str
+
+
+class WebhookService:
     def __init__(
-        self, store: Store, world: World, settings: Settings,
+        self,
+        store: Store,
+        world: World,
+        rules: DeliveryRules,
         wall: Callable[[], float] = time.time,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.store = store
         self.world = world
-        self.settings = settings
+        self.rules = rules
         self.wall = wall
         # The background loop and a drain call must not send the same event at once. One lock
         # per event loop: tests may serve the same sandbox from more than one loop in turn.
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+
+    def get_webhooks(self) -> list[Target]:
+        return [
+            Target(*notices.parse_target_key(key), url)
+            for key, url in self.store.meta_items(notices.TARGET_PREFIX)
+        ]
+
+    def put_webhook(self, shop_id: int, oa_id: int, url: str | None) -> list[Target]:
+        self.store.set_meta(notices.target_key(shop_id, oa_id), url or None)
+        return self.get_webhooks()
+
+    def get_deliveries(self, limit: int) -> list[OutboxEntry]:
+        return self.store.outbox_log(limit)
 
     async def deliver_due(self, client: httpx.AsyncClient, skip_backoff: bool = False) -> int:
         """One attempt at the oldest pending event of each OA that is due; how many were tried."""
@@ -65,7 +98,7 @@ class WebhookSender:
                 entry.url,
                 content=entry.payload,
                 headers={"Content-Type": "application/json"},
-                timeout=self.settings.webhook_timeout_seconds,
+                timeout=self.rules.timeout_seconds,
             )
             status = response.status_code
             if not 200 <= status < 300:
@@ -76,16 +109,14 @@ class WebhookSender:
         entry.attempts += 1
         entry.log.append(Attempt(now, status, error))
         if not error:
-            entry.state = "delivered"
-        elif entry.attempts >= self.settings.webhook_max_attempts:
-            entry.state = "failed"
+            entry.state = DELIVERED
+        elif entry.attempts >= self.rules.max_attempts:
+            entry.state = FAILED
         else:
-            entry.next_attempt = now + self.settings.webhook_backoff_seconds * 2 ** (
-                entry.attempts - 1
-            )
+            entry.next_attempt = now + self.rules.backoff_seconds * 2 ** (entry.attempts - 1)
         self.store.record_attempt(entry)
 
-    async def drain(self) -> dict[str, int]:
+    async def drain_webhooks(self) -> dict[str, int]:
         """Deliver everything queued now, retrying without backoff, until nothing is pending."""
         with self.store.transaction():
             self.world.advance()
@@ -93,15 +124,14 @@ class WebhookSender:
             while await self.deliver_due(client, skip_backoff=True):
                 pass
         counts = self.store.outbox_counts()
-        return {s: counts.get(s, 0) for s in ("delivered", "failed", "pending")}
+        return {state: counts.get(state, 0) for state in OUTBOX_STATES}
 
     async def run(self) -> None:
         """Background loop of a serving sandbox: move the world on, send what is due."""
         async with httpx.AsyncClient() as client:
             while True:
                 try:
-                    due = self.store.next_due()
-                    if due is not None and due <= self.world.clock.now_ms():
+                    if self.world.due():
                         with self.store.transaction():
                             self.world.advance()
                     await self.deliver_due(client)
@@ -111,7 +141,7 @@ class WebhookSender:
 
 
 @contextlib.asynccontextmanager
-async def running(sender: WebhookSender) -> AsyncIterator[None]:
+async def running(sender: WebhookService) -> AsyncIterator[None]:
     task = asyncio.create_task(sender.run())
     try:
         yield

@@ -27,8 +27,10 @@ class Journal:
         found = [e for e in self.entries if not path or path in e["path"]]
         found = found[-limit:] if limit else found
         # Bodies are kept as bytes and decoded only here: journaling stays cheap per request.
-        return [{**e, "request": _decode(e["request"]), "response": _decode(e["response"])}
-                for e in found]  # fmt: skip
+        return [
+            {**e, "request": _decode(e["request"]), "response": _decode(e["response"])}
+            for e in found
+        ]
 
     def clear(self) -> None:
         self.entries.clear()
@@ -74,11 +76,13 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
-            self.journal.entries.append({
-                "at": format_rfc3339(self.now_ms()),
-                "method": scope["method"],
-                "path": scope["path"],
-                "status": status,
-                "request": bytes(request),
-                "response": bytes(response),
-            })  # fmt: skip
+            self.journal.entries.append(
+                {
+                    "at": format_rfc3339(self.now_ms()),
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "request": bytes(request),
+                    "response": bytes(response),
+                }
+            )

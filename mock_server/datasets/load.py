@@ -1,38 +1,34 @@
-"""Dataset files (JSON Lines): read and check one, then load it into a sandbox.
+"""Read and check a dataset file, then load it into a sandbox's services.
 
-Line 1 is a header (format, version, seed, now, counts); every other line is one shop or one
-consent. A consent record is the spec's Consent without `id` (the store assigns ids, in file
-order), plus metadata the API does not have (`customer_name`; `future`, the events still to come
-for a consent that waits), so its schema is built from the spec and no enum is typed here.
-Shops come before the consents that name them. The whole file is checked before anything is
-written, so a bad file leaves the sandbox untouched.
+The whole file is checked before anything is written, so a bad file leaves the sandbox
+untouched. Waiting consents get their deadline and planned `future` as events, so they play out
+as the clock moves.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from mock_server.datasets.format import FORMAT, KINDS, VERSION, record_validators
+from mock_server.domain.errors import AlreadyExists, InvalidField
+from mock_server.domain.lifecycle import Future
 from mock_server.domain.model import Consent, Shop
 from mock_server.domain.phones import normalize_phone
+from mock_server.domain.requests import NewShop
 from mock_server.domain.timefmt import parse_rfc3339
-from mock_server.spec import wire_spec
-from mock_server.store import Conflict
-from mock_server.twirp import TwirpError
-from mock_server.validation import BodyValidator
+from mock_server.services import Services
+from mock_server.spec import SpecDocument
+from mock_server.spec.validator import BodyValidator
 
-if TYPE_CHECKING:
-    from mock_server.sandbox import Sandbox
-
-FORMAT = "etelecom-sandbox-dataset"
-VERSION = 1
 # Meta key (+ the file's sha256) marking a dataset whose consents a store holds already, so
 # serving the same file again on a kept SQLite store does not load its consents twice.
 LOADED_META = "dataset:"
+Progress = Callable[[int], None]  # called with the bytes read since the last call
 
 
 class DatasetError(ValueError):
@@ -54,7 +50,7 @@ class Dataset:
     header: Header
     shops: list[Shop]
     consents: list[Consent]  # file order; ids are 0 until stored
-    futures: list[dict[str, Any] | None]  # each consent's planned events after `now`, if any
+    futures: list[Future | None]  # each consent's planned events after `now`, if any
     sha256: str
 
 
@@ -72,27 +68,29 @@ class LoadCounts:
         return f"{shops}; {self.consents} consents loaded"
 
 
-def read_dataset(path: str) -> Dataset:
+def read_dataset(path: str, wire: SpecDocument, progress: Progress | None = None) -> Dataset:
     """Parse and check a whole dataset file; `DatasetError` on the first problem."""
     digest = hashlib.sha256()
     header: Header | None = None
     shops: dict[int, Shop] = {}
     consents: list[Consent] = []
-    futures: list[dict[str, Any] | None] = []
-    validators = _validators()
+    futures: list[Future | None] = []
+    validators = record_validators(wire)
     try:
         with open(path, "rb") as handle:
             for number, line in enumerate(handle, 1):
                 digest.update(line)
+                if progress is not None:
+                    progress(len(line))
                 if not line.strip():
                     continue
                 where = f"{path} line {number}"
                 record = _json(line, where)
                 if header is None:
-                    header = _header(record, where)
+                    header = _header(record, validators["header"], where)
                     continue
                 kind = record.get("kind")
-                if kind not in ("shop", "consent"):
+                if kind not in KINDS:
                     raise DatasetError(f'{where}: kind must be "shop" or "consent" (got {kind!r})')
                 _check(validators[kind], record, where)
                 if kind == "shop":
@@ -102,7 +100,7 @@ def read_dataset(path: str) -> Dataset:
                     shops[shop.shop_id] = shop
                 else:
                     consents.append(_consent(record, shops, where))
-                    futures.append(record.get("future"))
+                    futures.append(_future(record.get("future"), where))
     except OSError as exc:
         raise DatasetError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
     if header is None:
@@ -116,11 +114,11 @@ def read_dataset(path: str) -> Dataset:
     return Dataset(path, header, list(shops.values()), consents, futures, digest.hexdigest())
 
 
-def load(sandbox: Sandbox, dataset: Dataset) -> LoadCounts:
+def load(services: Services, dataset: Dataset) -> LoadCounts:
     """Create the dataset's shops (skipping ones already there) and insert its consents once."""
     created = existing = 0
     for shop in dataset.shops:
-        found = sandbox.store.shop_by_key(shop.api_key, partner=False)
+        found = services.store.shop_by_key(shop.api_key, partner=False)
         if found is not None and found.shop_id == shop.shop_id:
             existing += 1
             continue
@@ -128,20 +126,18 @@ def load(sandbox: Sandbox, dataset: Dataset) -> LoadCounts:
         if found is not None:
             raise DatasetError(f"{problem}: its api_key belongs to shop {found.shop_id}")
         try:
-            sandbox.create_shop(shop.shop_id, shop.api_key, shop.shop_key, shop.oa_ids)
-        except Conflict as exc:
-            raise DatasetError(f"{problem}: {exc}") from None
+            services.shops.create_shop(
+                NewShop(shop.shop_id, shop.api_key, shop.shop_key, shop.oa_ids)
+            )
+        except AlreadyExists as exc:
+            raise DatasetError(f"{problem}: {exc.message}") from None
         created += 1
     marker = LOADED_META + dataset.sha256
-    if sandbox.store.get_meta(marker) is not None:
+    if services.loading.is_loaded(marker):
         return LoadCounts(created, existing, 0, already_loaded=True)
-    count = sandbox.load_consents(dataset.consents, dataset.futures)
-    sandbox.store.set_meta(marker, str(count))
+    count = services.loading.load_consents(dataset.consents, dataset.futures)
+    services.loading.mark_loaded(marker, count)
     return LoadCounts(created, existing, count, already_loaded=False)
-
-
-def load_dataset(sandbox: Sandbox, path: str) -> LoadCounts:
-    return load(sandbox, read_dataset(path))
 
 
 def _json(line: bytes, where: str) -> dict[str, Any]:
@@ -154,7 +150,7 @@ def _json(line: bytes, where: str) -> dict[str, Any]:
     return record
 
 
-def _header(record: dict[str, Any], where: str) -> Header:
+def _header(record: dict[str, Any], validator: BodyValidator, where: str) -> Header:
     if record.get("format") != FORMAT:
         raise DatasetError(f'{where}: not a dataset header (expected "format": "{FORMAT}")')
     if record.get("version") != VERSION:
@@ -162,7 +158,7 @@ def _header(record: dict[str, Any], where: str) -> Header:
             f"{where}: dataset version {record.get('version')!r} is not supported "
             f"(this sandbox reads version {VERSION})"
         )
-    _check(_validators()["header"], record, f"{where} (header)")
+    _check(validator, record, f"{where} (header)")
     counts = record["counts"]
     return Header(
         record["now"], counts["shops"], counts["consents"], record.get("seed"), record.get("days")
@@ -172,10 +168,17 @@ def _header(record: dict[str, Any], where: str) -> Header:
 def _check(validator: BodyValidator, record: dict[str, Any], where: str) -> None:
     try:
         validator.validate(record)
-    except TwirpError as exc:
-        # The validator calls the whole object "body", as in a request; here it is a record.
-        problem = "record" + exc.msg[4:] if exc.meta.get("argument") == "body" else exc.msg
-        raise DatasetError(f"{where}: {problem}") from None
+    except InvalidField as exc:
+        raise DatasetError(f"{where}: {exc.message}") from None
+
+
+def _instant(value: str | None, where: str, name: str) -> int | None:
+    if not value:
+        return None
+    try:
+        return parse_rfc3339(value)
+    except ValueError as exc:
+        raise DatasetError(f"{where}: {name} {exc}") from None
 
 
 def _shop(record: dict[str, Any]) -> Shop:
@@ -190,7 +193,9 @@ def _consent(record: dict[str, Any], shops: dict[int, Shop], where: str) -> Cons
     oa_id = int(record["oa_id"])
     if oa_id not in shop.oa_ids:
         raise DatasetError(f"{where}: oa_id {oa_id} is not an OA of shop {shop.shop_id}")
-    delivery_time, expires_at = record["delivery_time"], record["expires_at"]
+    created = _instant(record["created_at"], where, "created_at")
+    updated = _instant(record["updated_at"], where, "updated_at")
+    assert created is not None and updated is not None  # required by the schema
     return Consent(
         id=0,
         shop_id=shop.shop_id,
@@ -203,75 +208,30 @@ def _consent(record: dict[str, Any], shops: dict[int, Shop], where: str) -> Cons
         status=record["status"],
         reply_status=record["reply_status"],
         delivery_status=record["delivery_status"],
-        delivery_time=parse_rfc3339(delivery_time) if delivery_time else None,
+        delivery_time=_instant(record["delivery_time"], where, "delivery_time"),
         is_charged=record["is_charged"],
         error_code=record["error_code"],
         error_message=record["error_message"],
-        expires_at=parse_rfc3339(expires_at) if expires_at else None,
-        created_at=parse_rfc3339(record["created_at"]),
-        updated_at=parse_rfc3339(record["updated_at"]),
+        expires_at=_instant(record["expires_at"], where, "expires_at"),
+        created_at=created,
+        updated_at=updated,
     )
 
 
-@cache
-def _validators() -> dict[str, BodyValidator]:
-    """Header, shop and consent record schemas; `#/components/...` refs point into the spec."""
-    spec = wire_spec()
-    consent = spec.schema("Consent")
-    consent_record = {
-        "type": "object",
-        "required": ["kind", *(name for name in consent["required"] if name != "id")],
-        "properties": {
-            **{name: rule for name, rule in consent["properties"].items() if name != "id"},
-            "kind": {"const": "consent"},
-            "phone": {"$ref": "#/components/schemas/Phone"},  # as RequestConsent accepts it
-            "customer_name": {"type": "string"},
-            "future": {
-                "type": "object",
-                "properties": {
-                    "received_at": {"$ref": "#/components/schemas/DateTime"},
-                    "seen_at": {"$ref": "#/components/schemas/DateTime"},
-                    "reply_at": {"$ref": "#/components/schemas/DateTime"},
-                    "reply": {"$ref": "#/components/schemas/ReplyStatus"},
-                },
-                "additionalProperties": False,
-            },
-        },
-        "additionalProperties": False,
-    }
-    shop_record = {
-        "type": "object",
-        "required": ["kind", "shop_id", "api_key", "shop_key", "oa_ids"],
-        "properties": {
-            "kind": {"const": "shop"},
-            "shop_id": {"$ref": "#/components/schemas/OAId"},  # any non-zero int64
-            "name": {"type": "string"},
-            "api_key": {"type": "string", "minLength": 1},
-            "shop_key": {"type": "string", "minLength": 1},
-            "oa_ids": {
-                "type": "array",
-                "minItems": 1,
-                "items": {"$ref": "#/components/schemas/OAId"},
-            },
-        },
-        "additionalProperties": False,
-    }
-    count = {"type": "integer", "minimum": 0}
-    header = {
-        "type": "object",
-        "required": ["format", "version", "now", "counts"],
-        "properties": {
-            "now": {"$ref": "#/components/schemas/DateTime"},
-            "seed": {"type": "integer"},
-            "days": {"type": "integer", "minimum": 1},
-            "counts": {
-                "type": "object",
-                "required": ["shops", "consents"],
-                "properties": {"shops": count, "consents": count},
-            },
-        },
-    }
-    return {
-        name: BodyValidator(spec.document, schema)
-        for name, schema in (("header", header), ("shop", shop_record), ("consent", consent_record))
-    }
+def _future(plan: dict[str, Any] | None, where: str) -> Future | None:
+    if not plan:
+        return None
+    reply_at = _instant(plan.get("reply_at"), where, "future.reply_at")
+    return Future(
+        received_at=_instant(plan.get("received_at"), where, "future.received_at"),
+        seen_at=_instant(plan.get("seen_at"), where, "future.seen_at"),
+        reply_at=reply_at if plan.get("reply") else None,
+        reply=plan.get("reply", ""),
+    )
+
+
+def load_dataset(services: Services, path: str, wire: SpecDocument | None = None) -> LoadCounts:
+    """Read (against the bundled spec unless given one) and load a dataset file."""
+    from mock_server.spec import load_specs
+
+    return load(services, read_dataset(path, wire or load_specs().wire))

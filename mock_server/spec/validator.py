@@ -1,22 +1,28 @@
-"""Request bodies are checked by a JSON Schema validator compiled once from the spec.
+"""Request bodies and query parameters are checked by JSON Schema validators compiled once from
+the spec (jsonschema-rs).
 
-Errors become Twirp `invalid_argument` with the field path (`filter.call_type`) in `msg` and
-`meta.argument`. Wording comes from the schema where it can: a pattern's `x-message`, an enum's
-allowed values.
+A problem is the domain's `InvalidField`, with the field path (`filter.call_type`); the HTTP edge
+answers it as Twirp `invalid_argument`. Wording comes from the schema where it can: a pattern's
+`x-message`, an enum's allowed values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import jsonschema_rs
 
-from mock_server.twirp import TwirpError, invalid_argument
+from mock_server.domain.errors import InvalidField
 
 
 class BodyValidator:
-    def __init__(self, document: dict[str, Any], schema: dict[str, Any]) -> None:
+    """One JSON body's schema. `whole` names the body itself in messages ("body", "record")."""
+
+    def __init__(
+        self, document: dict[str, Any], schema: dict[str, Any], whole: str = "body"
+    ) -> None:
+        self.whole = whole
         # The body schema refers to `#/components/...`; keeping `components` at the root of the
         # compiled document lets those refs resolve without rewriting them.
         root = {**schema, "components": document.get("components", {})}
@@ -29,14 +35,14 @@ class BodyValidator:
         if not errors:
             return
         first = min(errors, key=lambda e: (_path(e.instance_path), e.message))
-        raise self._to_twirp(first)
+        raise self._problem(first)
 
-    def _to_twirp(self, error: jsonschema_rs.ValidationError) -> TwirpError:
+    def _problem(self, error: jsonschema_rs.ValidationError) -> InvalidField:
         kind = error.kind
         where = _path(error.instance_path)
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
             field = str(kind.property)
-            return invalid_argument(f"{where}.{field}" if where else field, "is required")
+            return InvalidField(f"{where}.{field}" if where else field, "is required")
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.AnyOf):
             allowed = _allowed_values(kind.context)
             if allowed is not None:
@@ -46,23 +52,23 @@ class BodyValidator:
                 (branch for branch in kind.context if branch),
                 key=lambda branch: -max(len(e.instance_path) for e in branch),
             )
-            return self._to_twirp(inner[0])
+            return self._problem(inner[0])
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Enum):
             return _not_one_of(where, error.instance, list(kind.options))
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Pattern):
             message = self._pattern_messages.get(str(kind.pattern))
             if message:
-                return invalid_argument(where, f"{message} (got {_show(error.instance)})")
+                return InvalidField(where, f"{message} (got {_show(error.instance)})")
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
             types = ", ".join(sorted(str(t) for t in kind.types))
-            return invalid_argument(
-                where or "body", f"must be of type {types} (got {_show(error.instance)})"
+            return InvalidField(
+                where or self.whole, f"must be of type {types} (got {_show(error.instance)})"
             )
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Format):
-            return invalid_argument(
+            return InvalidField(
                 where, f"must be an RFC 3339 {kind.format} (got {_show(error.instance)})"
             )
-        return invalid_argument(where or "body", f"is invalid: {error.message}")
+        return InvalidField(where or self.whole, f"is invalid: {error.message}")
 
 
 def _path(parts: Sequence[str | int]) -> str:
@@ -77,9 +83,9 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _not_one_of(where: str, value: Any, allowed: list[Any]) -> TwirpError:
+def _not_one_of(where: str, value: Any, allowed: list[Any]) -> InvalidField:
     values = ", ".join(f'"{v}"' for v in allowed)
-    return invalid_argument(where, f"must be one of {values} (got {_show(value)})")
+    return InvalidField(where, f"must be one of {values} (got {_show(value)})")
 
 
 def _allowed_values(branches: list[list[jsonschema_rs.ValidationError]]) -> list[Any] | None:
@@ -106,3 +112,29 @@ def _pattern_messages(node: Any) -> Iterator[tuple[str, str]]:
     elif isinstance(node, list):
         for value in node:
             yield from _pattern_messages(value)
+
+
+class QueryValidator:
+    """An operation's query parameters: each is read as its schema's type, then checked by the
+    schema (bounds, maxLength) like a body field."""
+
+    def __init__(self, document: dict[str, Any], parameters: dict[str, dict[str, Any]]) -> None:
+        self._types = {name: schema.get("type") for name, schema in parameters.items()}
+        schema = {"type": "object", "properties": parameters}
+        self._body = BodyValidator(document, schema, whole="query")
+
+    def read(self, params: Mapping[str, str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, kind in self._types.items():
+            raw = params.get(name)
+            if raw is None:
+                continue
+            if kind == "integer":
+                try:
+                    out[name] = int(raw)
+                except ValueError:
+                    raise InvalidField(name, f"must be an integer (got {_show(raw)})") from None
+            else:
+                out[name] = raw
+        self._body.validate(out)
+        return out

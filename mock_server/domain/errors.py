@@ -1,0 +1,44 @@
+"""The domain's own errors. The HTTP edge maps each class to a Twirp code (http/twirp.py)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the domain refuses. `field` names the input at fault, when one is."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidField(DomainError):
+    """An input value the rules do not accept: the message is "<field> <problem>"."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}", field)
+        self.problem = problem
+
+
+class Unauthenticated(DomainError):
+    """No key, or a key no shop holds."""
+
+
+class NotFound(DomainError):
+    """A record the request names does not exist."""
+
+
+class NotOwned(DomainError):
+    """An OA id that is not one of the shop's (its Twirp code is a setting: INF)."""
+
+
+class AlreadyExists(DomainError):
+    """A unique value (a shop id, a key) is taken already."""
+
+
+class FailedPrecondition(DomainError):
+    """The state does not allow the change (a final consent, a clock that cannot go back)."""
+
+
+class OutOfRange(InvalidField):
+    """A value of the right type outside what the sandbox can represent (year 9999, 2^63)."""

@@ -1,0 +1,117 @@
+"""The Starlette app: routes from both specs, one error handler per kind of failure, the
+journal, and a lifespan that runs webhook delivery."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mock_server.domain.errors import DomainError
+from mock_server.http.codec import WireCodec
+from mock_server.http.control_api import ControlOperation, control_endpoint, control_handlers
+from mock_server.http.journal import Journal, JournalMiddleware
+from mock_server.http.twirp import ErrorTable, TwirpError, bad_route
+from mock_server.http.wire_api import wire_endpoint, wire_handlers
+from mock_server.services import Services
+from mock_server.services.webhooks import running
+from mock_server.spec import Specs
+from mock_server.spec.facts import SpecFacts
+from mock_server.spec.validator import BodyValidator
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+log = logging.getLogger("etelecom_sandbox")
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    """What the HTTP edge needs from the settings."""
+
+    control_token: str | None = None
+    journal_size: int = 1000
+    foreign_oa_error: str = "not_found"
+    encode_cache_bytes: int = 32 * 1024 * 1024
+
+
+def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> Starlette:
+    errors = ErrorTable(facts.status_by_code, edge.foreign_oa_error)
+    codec = WireCodec(facts.zero_values, edge.encode_cache_bytes)
+    journal = Journal(edge.journal_size)
+
+    handlers = wire_handlers(services, codec)
+    routes = []
+    for op in specs.wire.operations:
+        handler = handlers.get(op.name)
+        if handler is None:
+            raise RuntimeError(f"the spec's {op.path} names {op.name!r}, which is not implemented")
+        schema = op.request_schema
+        validator = BodyValidator(specs.wire.document, schema) if schema is not None else None
+        routes.append(
+            Route(op.path, wire_endpoint(services, op, handler, validator), methods=ALL_METHODS)
+        )
+
+    table = control_handlers(services, journal)
+    for path, by_method in specs.control.routes.items():
+        missing = [op.operation_id for op in by_method.values() if op.operation_id not in table]
+        if missing:
+            raise RuntimeError(f"the control spec's {missing} are not implemented")
+        operations = {
+            method: ControlOperation(op, specs.control.document, table[op.operation_id])
+            for method, op in by_method.items()
+        }
+        routes.append(
+            Route(path, control_endpoint(operations, edge.control_token), methods=ALL_METHODS)
+        )
+
+    async def no_route(request: Request) -> Response:
+        raise bad_route(
+            f'no handler for path "{request.url.path}"', request.method, request.url.path
+        )
+
+    routes.append(Route("/{path:path}", no_route, methods=ALL_METHODS))
+
+    async def twirp_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TwirpError)
+        return errors.response(exc)
+
+    async def domain_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DomainError)
+        return errors.response(errors.from_domain(exc))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # Starlette's own 4xx (e.g. a path it cannot route) in Twirp's envelope.
+        assert isinstance(exc, HTTPException)
+        return errors.response(bad_route(str(exc.detail), request.method, request.url.path))
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return errors.response(TwirpError("internal", "internal error"))
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with running(services.webhooks):
+            yield
+        services.close()
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            TwirpError: twirp_error,
+            DomainError: domain_error,
+            HTTPException: http_error,
+            Exception: unexpected,
+        },
+        lifespan=lifespan,
+        middleware=[Middleware(JournalMiddleware, journal, services.clock.now_ms)],
+    )
+    app.state.services = services
+    app.state.journal = journal
+    return app

@@ -1,0 +1,73 @@
+"""The wire API: decode -> validate (from the spec) -> service -> encode, Twirp-style."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_server.domain.model import Shop
+from mock_server.http.bodies import check_content_type, json_response, read_object
+from mock_server.http.codec import WireCodec
+from mock_server.http.twirp import bad_route
+from mock_server.services import Services
+from mock_server.spec import Operation
+from mock_server.spec.validator import BodyValidator
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Shop, dict[str, Any]], Any]
+
+
+def wire_handlers(services: Services, codec: WireCodec) -> dict[str, Handler]:
+    """Each Twirp method the sandbox simulates: its body in, its answer out."""
+    consents = services.consents
+
+    def request_consent(shop: Shop, body: dict[str, Any]) -> Any:
+        return codec.consent(consents.request_consent(shop, codec.consent_request(body)))
+
+    def list_request_consent(shop: Shop, body: dict[str, Any]) -> Any:
+        return codec.page(*consents.list_request_consent(shop, codec.list_request(body)))
+
+    def check_consent(shop: Shop, body: dict[str, Any]) -> Any:
+        return codec.check(*consents.check_consent(shop, codec.check_request(body)))
+
+    def update_shop_oa(shop: Shop, body: dict[str, Any]) -> Any:
+        return {"updated": consents.update_shop_oa(shop, codec.webhook_target(body))}
+
+    return {
+        "RequestConsent": request_consent,
+        "ListRequestConsent": list_request_consent,
+        "CheckConsent": check_consent,
+        "UpdateShopOA": update_shop_oa,
+    }
+
+
+def wire_endpoint(
+    services: Services, operation: Operation, handler: Handler, validator: BodyValidator | None
+) -> Endpoint:
+    """The endpoint of one spec operation."""
+    partner = operation.partner
+
+    async def endpoint(request: Request) -> Response:
+        if request.method != "POST":
+            raise bad_route(
+                f'unsupported method "{request.method}" (only POST is allowed)',
+                request.method,
+                request.url.path,
+            )
+        check_content_type(request)
+        shop = services.shops.authenticate(bearer_key(request), partner)
+        body = await read_object(request)
+        if validator is not None:
+            validator.validate(body)
+        return json_response(handler(shop, body))
+
+    return endpoint
+
+
+def bearer_key(request: Request) -> str:
+    """The key of an `Authorization: Bearer <key>` header, or "" when there is none."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" else ""

@@ -1,0 +1,115 @@
+"""The wire API's operations, one method each: RequestConsent, ListRequestConsent,
+CheckConsent, UpdateShopOA; and forceConsent of the control API. Each owns its transaction and
+moves the world to now before it reads or writes."""
+
+from __future__ import annotations
+
+from mock_server.domain import check, lifecycle, notices
+from mock_server.domain.behaviour import decide
+from mock_server.domain.errors import FailedPrecondition, NotFound, NotOwned
+from mock_server.domain.model import Consent, Shop
+from mock_server.domain.paging import CursorCodec, Page, PageRequest, fetch_page, page_request
+from mock_server.domain.phones import normalize_phone
+from mock_server.domain.policy import Policy
+from mock_server.domain.ports import Store
+from mock_server.domain.query import ConsentQuery, query_for
+from mock_server.domain.requests import (
+    CheckRequest,
+    ConsentRequest,
+    Force,
+    ListRequest,
+    WebhookTarget,
+)
+from mock_server.domain.scenarios import RuleBook
+from mock_server.domain.world import World
+
+
+class ConsentService:
+    def __init__(
+        self,
+        store: Store,
+        world: World,
+        rules: RuleBook,
+        policy: Policy,
+        cursors: CursorCodec,
+        check_messages: dict[int, str],
+    ) -> None:
+        self.store = store
+        self.world = world
+        self.rules = rules
+        self.policy = policy
+        self.cursors = cursors
+        self.check_messages = check_messages
+
+    def request_consent(self, shop: Shop, request: ConsentRequest) -> Consent:
+        own_oa(shop, request.oa_id)
+        policy = self.policy
+        with self.store.transaction():
+            now = self.world.advance()
+            draft = lifecycle.new_consent(shop.shop_id, request, now, policy)
+            duplicate = policy.fail_pending_duplicate and self.store.has_waiting(
+                shop.shop_id, draft.oa_id, draft.phone_norm
+            )
+            consent = self.store.insert_consent(draft)
+            # Randomness per consent, from the seed and its id: reproducible and order-free.
+            behaviour = decide(
+                self.rules.rule_sets(shop.shop_id),
+                consent.phone_norm,
+                f"{policy.seed}:{consent.id}",
+                policy.behaviours,
+            )
+            failure = behaviour.failure
+            if failure is None and duplicate:
+                failure = (policy.duplicate_error_code, lifecycle.DUPLICATE_MESSAGE)
+            if failure is not None:
+                lifecycle.fail_at_once(consent, failure)
+                self.store.update_consent(consent)
+            self.store.add_events(lifecycle.plan(consent, behaviour, policy.call_window_ms))
+            notices.queue(self.store, lifecycle.sent_notice(consent), policy.webhook_app_id)
+        return consent
+
+    def list_request_consent(self, shop: Shop, request: ListRequest) -> tuple[Page, PageRequest]:
+        """One page, and the paging it was read with (defaults filled in, limit clamped)."""
+        paging = page_request(request.paging, self.policy)
+        query = query_for(shop.shop_id, request.filter, paging.sort)
+        with self.store.transaction():
+            self.world.advance()
+            return fetch_page(self.store.scan, self.cursors, query, paging), paging
+
+    def check_consent(self, shop: Shop, request: CheckRequest) -> tuple[check.Answer, str]:
+        own_oa(shop, request.oa_id)
+        query = ConsentQuery(
+            shop_id=shop.shop_id, oa_id=request.oa_id, phone_norm=normalize_phone(request.phone)
+        )
+        with self.store.transaction():
+            now = self.world.advance()
+            answer = check.check(self.store.scan(query, None, False, 50), now)
+        return answer, self.check_messages[answer.error]
+
+    def update_shop_oa(self, shop: Shop, target: WebhookTarget) -> int:
+        own_oa(shop, target.oa_id)
+        self.store.set_meta(notices.target_key(shop.shop_id, target.oa_id), target.url)
+        return 1
+
+    def force_consent(self, force: Force) -> Consent:
+        """Make the customer act now. Only a waiting consent can still change."""
+        with self.store.transaction():
+            now = self.world.advance()
+            consent = self.store.get_consent(force.consent_id)
+            if consent is None:
+                raise NotFound(f"no consent {force.consent_id}", "consent_id")
+            event = lifecycle.forced_event(
+                force.consent_id, force.action, now, self.policy.call_window_ms
+            )
+            if not self.world.apply(event, consent):
+                raise FailedPrecondition(
+                    f"consent {force.consent_id} cannot be {force.action}: its reply_status is "
+                    f"{consent.reply_status} and its delivery_status {consent.delivery_status}",
+                    "action",
+                )
+            return consent
+
+
+def own_oa(shop: Shop, oa_id: int) -> None:
+    if oa_id not in shop.oa_ids:
+        raise NotOwned(f"oa_id {oa_id} is not an Official Account of this shop", "oa_id")

@@ -1,0 +1,39 @@
+"""Bulk loading (datasets, benchmarks): consents stored as they stand, their futures planned."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from mock_server.domain import lifecycle
+from mock_server.domain.lifecycle import Event, Future
+from mock_server.domain.model import Consent
+from mock_server.domain.ports import Store
+
+
+class LoadService:
+    def __init__(self, store: Store, call_window_ms: int) -> None:
+        self.store = store
+        self.call_window_ms = call_window_ms
+
+    def load_consents(
+        self, consents: Sequence[Consent], futures: Sequence[Future | None] = ()
+    ) -> int:
+        """Insert consents in order (ids follow it). Waiting ones get their deadline and their
+        `future` as events; no webhooks."""
+        with self.store.transaction():
+            first = self.store.max_consent_id() + 1
+            count = self.store.insert_many(consents)
+            events: list[Event] = []
+            for n, (consent, future) in enumerate(itertools.zip_longest(consents, futures)):
+                if consent is None:
+                    continue
+                events += lifecycle.resume(consent, first + n, future, self.call_window_ms)
+            self.store.add_events(events)
+        return count
+
+    def is_loaded(self, marker: str) -> bool:
+        return self.store.get_meta(marker) is not None
+
+    def mark_loaded(self, marker: str, count: int) -> None:
+        self.store.set_meta(marker, str(count))

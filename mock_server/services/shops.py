@@ -1,0 +1,89 @@
+"""Shops and their keys: authenticate a wire call, create a shop (createShop), health."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mock_server.domain.errors import AlreadyExists, Unauthenticated
+from mock_server.domain.ids import oa_id_for, secret_for
+from mock_server.domain.model import Shop
+from mock_server.domain.ports import Store
+from mock_server.domain.requests import NewShop
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    """The shop every fresh sandbox starts with (its keys are in the README)."""
+
+    shop_id: int
+    api_key: str
+    shop_key: str
+    oa_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Health:
+    store: str
+    shops: int
+    consents: int
+
+
+class ShopService:
+    def __init__(self, store: Store, seed: int, demo: DemoShop) -> None:
+        self.store = store
+        self.seed = seed
+        self.demo = demo
+
+    def authenticate(self, key: str, partner: bool) -> Shop:
+        """The shop holding this api_key (shop routes) or shop_key (partner routes)."""
+        if not key:
+            raise Unauthenticated("missing Authorization: Bearer <key> header")
+        shop = self.store.shop_by_key(key, partner)
+        if shop is None:
+            which = "shop_key (partner API)" if partner else "api_key (shop API)"
+            raise Unauthenticated(f"the key is not a valid {which}")
+        return shop
+
+    def ensure_demo_shop(self) -> None:
+        demo = self.demo
+        if self.store.shop_by_key(demo.api_key, partner=False) is None:
+            self.store.create_shop(Shop(demo.shop_id, demo.api_key, demo.shop_key, demo.oa_ids))
+
+    def demo_shop(self) -> Shop:
+        shop = self.store.shop_by_key(self.demo.api_key, partner=False)
+        assert shop is not None, "the demo shop is created at start-up"
+        return shop
+
+    def create_shop(self, new: NewShop) -> Shop:
+        """A new shop; what the caller does not choose is made up from the seed."""
+        if new.shop_id is not None:
+            return self._create(new.shop_id, new)
+        # Another worker may take the next id first: then try the one after.
+        for _ in range(9):
+            try:
+                with self.store.transaction():
+                    next_id = max(self.store.max_shop_id(), self.demo.shop_id) + 1
+                    return self._create(next_id, new)
+            except AlreadyExists:
+                if new.api_key or new.shop_key:
+                    raise
+        raise AlreadyExists("could not find a free shop id")
+
+    def _create(self, shop_id: int, new: NewShop) -> Shop:
+        seed = self.seed
+        shop = Shop(
+            shop_id=shop_id,
+            api_key=new.api_key or f"{shop_id}:{secret_for(seed, f'api_key:{shop_id}')}",
+            shop_key=new.shop_key or f"shop{shop_id}:{secret_for(seed, f'shop_key:{shop_id}')}",
+            oa_ids=_unique(new.oa_ids) or (oa_id_for(seed, shop_id),),
+        )
+        self.store.create_shop(shop)
+        return shop
+
+    def health(self) -> Health:
+        return Health(self.store.kind, self.store.count_shops(), self.store.count_consents())
+
+
+def _unique(values: Sequence[int]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(values))

@@ -1,0 +1,96 @@
+"""The one way to serve an app: uvicorn on a socket bound before it starts, with a readiness
+callback. `serve` runs in the foreground (the CLI); `ThreadedServer` in a thread (the pytest
+plugin, tests, benchmarks)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from types import TracebackType
+
+import uvicorn
+from starlette.types import ASGIApp
+
+START_TIMEOUT = 30.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn that calls `on_ready` once it accepts requests."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.on_ready()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (0 picks a free port); OSError when it cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def config(app: ASGIApp, access_log: bool = False) -> uvicorn.Config:
+    return uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan="on")
+
+
+def serve(sock: socket.socket, cfg: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+    """Serve on `sock` until interrupted."""
+    _Server(cfg, on_ready).run(sockets=[sock])
+
+
+class ThreadedServer:
+    """A real HTTP server in this process, from a background thread: `url` once started,
+    until `stop()` (or the end of a `with` block)."""
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1") -> None:
+        self.app = app
+        self._socket = bind(host, 0)
+        self.url = url_of(self._socket)
+        self._ready = threading.Event()
+        self._server = _Server(config(app), self._ready.set)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def start(self) -> ThreadedServer:
+        self._thread.start()
+        if not self._ready.wait(START_TIMEOUT):
+            self.stop()
+            raise RuntimeError("the server did not start in time")
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(START_TIMEOUT)
+        self._socket.close()
+
+    def __enter__(self) -> ThreadedServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()

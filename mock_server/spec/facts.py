@@ -1,0 +1,80 @@
+"""Every spec fact the code relies on, read from the spec or checked against it at start-up.
+
+The domain names a few enum values (states.py), outcomes, forced actions, outbox states and
+CheckConsent codes; the spec lists every value. `SpecFacts.read` fails with one clear line when
+the two disagree, so a spec edit that drops a value the code needs stops the sandbox instead of
+making it misbehave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from mock_server.domain import behaviour, check, lifecycle, model, states
+from mock_server.spec import Specs
+
+
+class SpecMismatch(RuntimeError):
+    """The spec and the code disagree on a fact the code relies on."""
+
+
+@dataclass(frozen=True)
+class SpecFacts:
+    default_limit: int
+    max_limit: int
+    sort_fields: tuple[str, ...]  # the SortField enum (with and without "-")
+    zero_values: dict[str, str]  # enum schema -> its zero value
+    check_messages: dict[int, str]  # CheckConsent code -> message
+    status_by_code: dict[str, int]  # Twirp code -> HTTP status
+    twirp_codes: tuple[str, ...]
+    webhook_events: tuple[str, ...]
+
+    @classmethod
+    def read(cls, specs: Specs, store_kinds: Collection[str]) -> SpecFacts:
+        wire, control = specs.wire, specs.control
+        _same("ScenarioRule.outcome", control.enum("ScenarioRule", "outcome"), behaviour.OUTCOMES)
+        _same("ForceConsent.action", control.enum("ForceConsent", "action"), lifecycle.FORCED)
+        _same("OutboxState", control.enum("OutboxState"), model.OUTBOX_STATES)
+        _same("Health.store", control.enum("Health", "store"), store_kinds)
+        for schema, values in states.NAMED.items():
+            _within(schema, values, wire.enum(schema))
+        if wire.zero_value("ReplyStatus") != states.REPLY_UNSET:
+            raise SpecMismatch("the spec's ReplyStatus zero value is not the domain's unset")
+        codes = wire.enum("CheckConsentCode")
+        _within("CheckConsentCode", check.CODES, codes)
+        messages = wire.extension("CheckConsentCode", None, "x-messages")
+        _within("CheckConsentCode.x-messages", codes, [int(c) for c in messages])
+        events = tuple(wire.webhooks())
+        _within("webhooks", ("oa_send_consent", "user_reply_consent"), events)
+        limit = wire.schema("PagingRequest")["properties"]["limit"]
+        return cls(
+            default_limit=int(limit["x-default-limit"]),
+            max_limit=int(limit["x-max-limit"]),
+            sort_fields=wire.enum("SortField"),
+            zero_values={
+                name: wire.zero_value(name)
+                for name in ("CallType", "ReasonCode", "Status", "ReplyStatus", "DeliveryStatus")
+            },
+            check_messages={int(code): str(text) for code, text in messages.items()},
+            status_by_code=dict(wire.extension("TwirpErrorCode", None, "x-http-status")),
+            twirp_codes=wire.enum("TwirpErrorCode"),
+            webhook_events=events,
+        )
+
+
+def _same(what: str, in_spec: Collection[Any], in_code: Collection[Any]) -> None:
+    if set(in_spec) != set(in_code):
+        raise SpecMismatch(
+            f"the spec's {what} is {sorted(map(str, in_spec))}, "
+            f"the code knows {sorted(map(str, in_code))}"
+        )
+
+
+def _within(what: str, needed: Collection[Any], in_spec: Collection[Any]) -> None:
+    missing = set(needed) - set(in_spec)
+    if missing:
+        raise SpecMismatch(
+            f"the spec's {what} lacks {sorted(map(str, missing))}, which the code needs"
+        )
