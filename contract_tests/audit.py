@@ -21,6 +21,7 @@ DOCUMENTED_ENUM = "documented-enum"
 UNDOCUMENTED_FIELD = "undocumented-field"
 TYPE = "type"
 PAGING_LIMIT = "paging-limit"
+WEBHOOK_PAYLOAD = "webhook-payload"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,17 @@ def audit_answer(
     if facts.pages(op):
         found += audit_page(facts, op, request_body, body)
     return found
+
+
+def audit_webhook(facts: SpecFacts, event: Any) -> list[Finding]:
+    """Whether a delivered webhook event is one the spec's `webhooks:` describes."""
+    schemas = facts.webhooks()
+    name = event.get("event_name") if isinstance(event, dict) else None
+    if name not in schemas:
+        return [Finding(WEBHOOK_PAYLOAD, "event_name", f"{name!r} is no event of the spec")]
+    if facts.valid(schemas[name], event):
+        return []
+    return [Finding(WEBHOOK_PAYLOAD, str(name), f"does not match its spec schema: {event!r}")]
 
 
 def audit_error(facts: SpecFacts, status: int, body: Any) -> Iterator[Finding]:

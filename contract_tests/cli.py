@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from contract_tests.redact import Redactor
+from mock_server.extras import need_extra
 
 BASE_URL_HELP = (
     "Root URL of the server, e.g. http://127.0.0.1:8080 or https://api.etelecom.vn (the spec's "
@@ -68,6 +69,7 @@ def contract(
     assume_live: bool,
 ) -> None:
     """Run the contract suites against a sandbox or the live API (exit 1 on failure)."""
+    need_extra("contract", "contract")
     from contract_tests.specfacts import facts
 
     if allow_writes and not test_phone:
@@ -157,6 +159,7 @@ def drift(
     base_url: str, api_key: str, partner_key: str, oa_id: str, max_requests: int | None, out: Path
 ) -> None:
     """Report where a server differs from the spec, with read-only requests (exit 1 on drift)."""
+    need_extra("contract", "drift")
     from contract_tests.drift import run_drift
     from contract_tests.drift_report import summary, write_report
     from contract_tests.options import KitOptions

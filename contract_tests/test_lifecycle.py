@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from contract_tests.audit import audit_webhook
 from contract_tests.lifecycle import FollowedShop
 from contract_tests.model import instant
 from contract_tests.receiver import receiving
@@ -174,6 +175,9 @@ def test_webhooks_tell_the_same_story(kit: Kit, shop: FollowedShop) -> None:
         ("user_reply_consent", "DENY", REJECTS),
         ("oa_send_consent", "EXPIRED", SILENT),
     ]
+    wrong = [str(f) for event in hook.events for f in audit_webhook(kit.facts, event)]
+    if wrong:
+        raise AssertionError(f"[webhooks] payloads the spec does not describe: {wrong}")
     told = story(hook.events)
     if told != [(name, what, normalize_phone(phone)) for name, what, phone in expected]:
         raise AssertionError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 import time
@@ -14,29 +13,15 @@ import click
 
 from contract_tests.cli import contract, drift
 from mock_server import __version__
+from mock_server.extras import need_extra
 from mock_server.hosts import is_loopback
 from mock_server.settings import Settings, settings_from_env
-
-EXTRAS = {
-    "contract": ("schemathesis", "hypothesis", "pytest"),
-    "datasets": ("faker",),
-}
 
 
 def fail(message: str) -> NoReturn:
     """One clear line on stderr and a non-zero exit: never a traceback."""
     click.echo(f"etelecom-sandbox: error: {message}", err=True)
     raise SystemExit(2)
-
-
-def need_extra(extra: str, command: str) -> None:
-    """Stop with one line when an optional dependency group is not installed."""
-    missing = [name for name in EXTRAS[extra] if importlib.util.find_spec(name) is None]
-    if missing:
-        fail(
-            f"{command} needs the [{extra}] extra ({', '.join(missing)} missing): "
-            f"pip install 'etelecom-consent-sandbox[{extra}]'"
-        )
 
 
 @contextmanager

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 from starlette.testclient import TestClient
 
-from contract_tests.receiver import receiving as receiver
+from contract_tests.audit import audit_webhook
+from contract_tests.receiver import Received, receiving
+from contract_tests.specfacts import facts
 from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
 from tests.conftest import DEMO, DEMO_OA, START, Api, move_clock, new_shop
 from tests.test_lifecycle import AGREES, IGNORES, REJECTS
+
+
+@contextmanager
+def receiver() -> Iterator[Received]:
+    """A real webhook receiver; every event it accepted must be one the spec describes."""
+    with receiving() as hook:
+        yield hook
+    wrong = [str(f) for event in hook.events for f in audit_webhook(facts(), event)]
+    assert not wrong, wrong
 
 
 def drain(client: TestClient) -> dict[str, int]:
@@ -196,3 +210,25 @@ def test_a_serving_sandbox_sends_webhooks_by_itself() -> None:
         ]
     finally:
         server.stop()
+
+
+def test_the_spec_check_refuses_a_payload_it_does_not_describe() -> None:
+    good = {
+        "event_name": "oa_send_consent",
+        "app_id": "1",
+        "oa_id": DEMO_OA,
+        "timestamp": "1767225600000",
+        "phone": "84912345678",
+        "request_type": "SENT",
+        "create_time": 1767225600000,
+        "expired_time": 1767312000000,
+    }
+    assert audit_webhook(facts(), good) == []
+    for broken in (
+        {**good, "phone": "0912345678"},
+        {**good, "request_type": "ALLOW"},
+        {**good, "event_name": "user_reply_consent"},
+        {k: v for k, v in good.items() if k != "create_time"},
+        {**good, "event_name": "oa_sent_consent"},
+    ):
+        assert audit_webhook(facts(), broken), broken
