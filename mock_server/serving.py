@@ -48,8 +48,9 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
-def config(app: ASGIApp, access_log: bool = False) -> uvicorn.Config:
-    return uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan="on")
+def config(app: ASGIApp, access_log: bool = False, lifespan: str = "on") -> uvicorn.Config:
+    """uvicorn's settings: quiet, and the app's lifespan ("on"; "auto" for bare ASGI apps)."""
+    return uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan=lifespan)
 
 
 def serve(sock: socket.socket, cfg: uvicorn.Config, on_ready: Callable[[], None]) -> None:
@@ -61,12 +62,12 @@ class ThreadedServer:
     """A real HTTP server in this process, from a background thread: `url` once started,
     until `stop()` (or the end of a `with` block)."""
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1") -> None:
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", lifespan: str = "on") -> None:
         self.app = app
         self._socket = bind(host, 0)
         self.url = url_of(self._socket)
         self._ready = threading.Event()
-        self._server = _Server(config(app), self._ready.set)
+        self._server = _Server(config(app, lifespan=lifespan), self._ready.set)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )
