@@ -8,11 +8,13 @@ import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
 
 START_TIMEOUT = 30.0
+Lifespan = Literal["auto", "on", "off"]
 
 
 class _Server(uvicorn.Server):
@@ -48,7 +50,7 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
-def config(app: ASGIApp, access_log: bool = False, lifespan: str = "on") -> uvicorn.Config:
+def config(app: ASGIApp, access_log: bool = False, lifespan: Lifespan = "on") -> uvicorn.Config:
     """uvicorn's settings: quiet, and the app's lifespan ("on"; "auto" for bare ASGI apps)."""
     return uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan=lifespan)
 
@@ -62,7 +64,7 @@ class ThreadedServer:
     """A real HTTP server in this process, from a background thread: `url` once started,
     until `stop()` (or the end of a `with` block)."""
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", lifespan: str = "on") -> None:
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", lifespan: Lifespan = "on") -> None:
         self.app = app
         self._socket = bind(host, 0)
         self.url = url_of(self._socket)
