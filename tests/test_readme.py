@@ -66,7 +66,7 @@ def test_the_readme_has_what_a_newcomer_needs() -> None:
     ):
         assert heading in README
     assert blocks("sh", "ci") == [
-        "make test      # sets up .venv, then ruff, mypy and the whole test suite\n"
+        "make test      # sets up .venv, then ruff, mypy, lint-imports and every test\n"
     ]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert len(server_commands()) >= 4
