@@ -175,7 +175,7 @@ def test_ci_example_commands_are_the_tested_ones() -> None:
     tests/test_wheel.py and tests/test_pytest_plugin.py::test_plugin_under_xdist do."""
     (yaml_block,) = blocks("yaml", None)
     runs = re.findall(r"- run: (.+?)\s+#", yaml_block)
-    assert runs == ["pip install ./etelecom-sandbox", "pytest -n auto"]
+    assert runs == ["pip install './etelecom-sandbox[contract]'", "pytest -n auto"]
     assert (
         "def test_wheel_in_a_fresh_venv_serves_the_api"
         in (ROOT / "tests/test_wheel.py").read_text()
