@@ -1,22 +1,23 @@
 """The framework ceiling: a bare Starlette app on the sandbox's uvicorn set-up.
 
 It answers POST /v1/shop.Zalo/RequestConsent by reading the request body and returning a constant
-JSON body of `--body-size` bytes (bench/run.py passes the size of a real RequestConsent response),
+JSON body of `--body-size` bytes (the size of a real RequestConsent response, measured first),
 with no auth, no validation, no store. Nothing the sandbox does per request can be faster than
 this on the same machine.
 
-    python bench/ceiling.py --body-size 443 [--host 127.0.0.1] [--port 0]
+    python bench/ceiling.py --body-size 445 [--host 127.0.0.1] [--port 0]
 """
 
 from __future__ import annotations
 
 import argparse
 
-from serving import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from serving import serve
 
 PATH = "/v1/shop.Zalo/RequestConsent"
 

@@ -1,6 +1,6 @@
 -- Shared by the bench/*.lua wrk scripts (wrk runs with bench/ as its working directory).
 -- post(body) makes every request a JSON POST with the demo shop's api_key; done() prints one
--- machine-readable line that bench/run.py parses.
+-- machine-readable line that bench/harness/wrk.py parses.
 local M = {}
 
 local API_KEY = os.getenv("BENCH_API_KEY") or "1000000000000000001:sandbox-demo-api-key"

@@ -1,6 +1,6 @@
 -- RequestConsent with a new phone on every request (097 + run digit + 6-digit counter), so no
--- request duplicates one still waiting. bench/run.py sets BENCH_RUN (a new digit per wrk run)
--- and BENCH_THREADS (wrk's -t), so threads and runs never reuse a phone.
+-- request duplicates one still waiting. bench/harness/wrk.py sets BENCH_RUN (a new digit per wrk
+-- run) and BENCH_THREADS (wrk's -t), so threads and runs never reuse a phone.
 local common = require("common")
 common.post("")
 

@@ -1,9 +1,9 @@
 """The sandbox, preloaded with N synthetic consents, served exactly like `etelecom-sandbox serve`.
 
 The memory store starts empty in a new process, so the CLI cannot serve a preloaded one: this
-builds the Sandbox, bulk-loads bench/dataset.py's consents with `store.insert_many`, and serves
-`create_app(sandbox=...)` with the CLI's bind helper, server class and uvicorn settings, printing
-the CLI's readiness line once requests are accepted.
+builds the services, bulk-loads bench/dataset.py's consents with `store.insert_many`, and serves
+`create_app(settings, specs, services)` the CLI's way (serving.py), printing the CLI's readiness
+line once requests are accepted.
 
     python bench/serve_loaded.py --consents 1000000 [--store memory] [--port 0]
 """
@@ -15,11 +15,10 @@ import sys
 import time
 
 import dataset
-from mock_server.sandbox import Sandbox
-from serving import serve
-
-from mock_server.app import create_app
+from mock_server.app import build_services, create_app
 from mock_server.settings import settings_from_env
+from mock_server.spec import load_specs
+from serving import serve
 
 
 def main() -> None:
@@ -31,9 +30,11 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = settings_from_env().with_overrides(store=args.store)
-    sandbox = Sandbox(settings)
+    specs = load_specs()  # one copy for the services and the app, as the CLI does
+    services = build_services(settings, specs)
     started = time.perf_counter()
-    loaded = sandbox.store.insert_many(dataset.consents(sandbox.demo_shop, args.consents))
+    shop = services.shops.demo_shop()
+    loaded = services.store.insert_many(dataset.consents(shop, args.consents))
     print(
         f"serve_loaded: {loaded} consents loaded in {time.perf_counter() - started:.1f} s",
         file=sys.stderr,
@@ -46,7 +47,8 @@ def main() -> None:
             f"shop API {url}/v1/shop, partner API {url}/v1/partner)"
         )
 
-    serve(create_app(sandbox=sandbox), args.host, args.port, ready)
+    # The app's lifespan closes the services when the server stops.
+    serve(create_app(settings, specs, services), args.host, args.port, ready)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,87 @@
+"""The servers under test, started with process.running: the sandbox holding N synthetic
+consents (the CLI on a prebuilt SQLite file, or serve_loaded.py with the memory store), the bare
+Starlette ceiling (ceiling.py) and Prism."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dataset
+from harness.process import BENCH, ROOT, Server, running
+from mock_server.app import build_services
+from mock_server.settings import Settings
+from results import ServerStart
+
+SPEC = ROOT / "openapi" / "etelecom-zalo-consent.yaml"
+PRISM = BENCH / "node_modules" / ".bin" / "prism"
+STORES = ("sqlite", "memory")
+
+
+def sandbox_cli() -> list[str]:
+    """The `etelecom-sandbox` console script of this interpreter's environment."""
+    script = Path(sys.executable).with_name("etelecom-sandbox")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mock_server"]
+
+
+@contextlib.contextmanager
+def sandbox(store: str, stored: int, tmp: Path, starts: list[ServerStart]) -> Iterator[Server]:
+    """The sandbox on `store` with `stored` consents (bench/dataset.py), served until the block
+    ends. How long the set-up took is appended to `starts`."""
+    name = f"sandbox-{store}-{stored}"
+    path = tmp / f"{name}.sqlite3"
+    try:
+        with running(name, _sandbox_argv(store, stored, path, starts), tmp) as server:
+            how = "spawn to ready" + (
+                " (interpreter, spec, insert_many)" if store == "memory" else ""
+            )
+            starts.append(ServerStart(store, stored, round(server.ready_s, 2), how))
+            yield server
+    finally:
+        for leftover in tmp.glob(f"{path.name}*"):  # the file and its -wal, -shm
+            leftover.unlink()
+
+
+def _sandbox_argv(store: str, stored: int, path: Path, starts: list[ServerStart]) -> list[str]:
+    if store == "memory":
+        # A memory store starts empty in a new process: serve_loaded.py fills it, then serves.
+        argv = [sys.executable, str(BENCH / "serve_loaded.py"), "--port", "0"]
+        return [*argv, "--store", "memory", "--consents", str(stored)]
+    # The CLI serves a SQLite file as it finds it: fill the file here, then serve it.
+    started = time.perf_counter()
+    loaded = fill_sqlite(path, stored)
+    seconds = round(time.perf_counter() - started, 2)
+    starts.append(ServerStart(store, loaded, seconds, "insert_many into the file, in-process"))
+    return [
+        *sandbox_cli(),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--store",
+        f"sqlite:{path}",
+    ]
+
+
+def fill_sqlite(path: Path, stored: int) -> int:
+    """A SQLite store file holding the demo shop and `stored` synthetic consents."""
+    services = build_services(Settings(store=f"sqlite:{path}"))
+    try:
+        return services.store.insert_many(dataset.consents(services.shops.demo_shop(), stored))
+    finally:
+        services.close()
+
+
+def ceiling(body_size: int) -> list[str]:
+    return [sys.executable, str(BENCH / "ceiling.py"), "--port", "0", "--body-size", str(body_size)]
+
+
+def prism() -> list[str] | None:
+    """Prism mocking the wire spec with its defaults; None when `npm ci` was not run."""
+    if not PRISM.exists():
+        return None
+    return [str(PRISM), "mock", "-h", "127.0.0.1", "-p", "0", str(SPEC)]

@@ -1,0 +1,120 @@
+"""The figures wrk takes: the sandbox's throughput, the Starlette ceiling, Prism, and how list
+latency scales with the number of consents stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dataset
+from harness import servers
+from harness.probe import measure
+from harness.process import FAILURES, ROOT, running
+from options import Options
+from results import Measurement, Run
+from workloads import (
+    LIST_BY_PHONE,
+    LIST_FIRST_PAGE,
+    REQUEST_CONSENT,
+    REQUEST_CONSENT_DISTINCT,
+    Workload,
+)
+
+THROUGHPUT_STORED = 10_000
+SCALING_SMALL = 1_000
+
+
+def throughput(run: Run, opts: Options, tmp: Path) -> None:
+    """The sandbox on each store with 10,000 consents: its list, and RequestConsent for one
+    phone and for distinct phones, at `--connections`."""
+    stored = THROUGHPUT_STORED
+    print(f"\n[throughput] sandbox, {stored:,} consents stored, {opts.connections} connections")
+    for store in servers.STORES:
+        try:
+            with servers.sandbox(store, stored, tmp, run.starts) as server:
+                for workload in (LIST_BY_PHONE, REQUEST_CONSENT, REQUEST_CONSENT_DISTINCT):
+                    m = _planned("throughput", "sandbox", store, workload, opts, stored)
+                    measure(run, m, server, workload)
+                    if workload is REQUEST_CONSENT and m.check_status == 200:
+                        run.request_consent_bytes = run.request_consent_bytes or m.check_bytes
+        except FAILURES as exc:
+            run.problem(f"sandbox/{store}", exc)
+
+
+def ceiling(run: Run, opts: Options, tmp: Path) -> None:
+    """A bare Starlette app answering RequestConsent with a constant body of the size the
+    sandbox's answer had: what the sandbox cannot beat on this machine."""
+    size = run.request_consent_bytes
+    print(f"\n[ceiling] bare Starlette, constant {size}-byte body")
+    if size is None:
+        run.problem("ceiling", "skipped: no RequestConsent response to take the body size from")
+        return
+    try:
+        with running("ceiling", servers.ceiling(size), tmp) as server:
+            m = _planned("ceiling", "ceiling", "", REQUEST_CONSENT, opts)
+            measure(run, m, server, REQUEST_CONSENT)
+            if m.check_bytes != size:
+                m.notes.append(f"body is {m.check_bytes} bytes, not {size}")
+    except FAILURES as exc:
+        run.problem("ceiling", exc)
+
+
+def prism(run: Run, opts: Options, tmp: Path) -> None:
+    """Prism, the reference mock, on the list and on RequestConsent."""
+    print(f"\n[prism] Prism mocking {servers.SPEC.relative_to(ROOT)}")
+    argv = servers.prism()
+    if argv is None:
+        run.problem("prism", "skipped: not installed (run `npm ci --prefix bench`)")
+        return
+    try:
+        with running("prism", argv, tmp) as server:
+            for workload in (LIST_BY_PHONE, REQUEST_CONSENT):
+                m = _planned("prism", "prism", "", workload, opts)
+                measure(run, m, server, workload)
+                if workload.is_list and m.check_items is not None:
+                    m.notes.insert(0, f"static example: {m.check_items} item(s), no paging")
+    except FAILURES as exc:
+        run.problem("prism", exc)
+
+
+def scaling(run: Run, opts: Options, tmp: Path) -> None:
+    """List latency (1 connection, 1 thread) at 1,000 and at `large` consents stored, for the
+    unfiltered first page and for one phone's first page, on each store."""
+    sizes = (SCALING_SMALL, opts.large)
+    print(f"\n[scaling] list latency at {sizes[0]:,} vs {sizes[1]:,} stored, 1 connection")
+    for store in servers.STORES:
+        for stored in sizes:
+            try:
+                with servers.sandbox(store, stored, tmp, run.starts) as server:
+                    for workload in (LIST_FIRST_PAGE, LIST_BY_PHONE):
+                        m = _planned("scaling", "sandbox", store, workload, opts, stored, 1)
+                        measure(run, m, server, workload)
+            except FAILURES as exc:
+                run.problem(f"scaling sandbox/{store} {stored:,}", exc)
+
+
+def _planned(
+    section: str,
+    server: str,
+    store: str,
+    workload: Workload,
+    opts: Options,
+    stored: int | None = None,
+    connections: int | None = None,
+) -> Measurement:
+    """The measurement about to be taken; lists on the sandbox know how many items to expect.
+    One connection (and one wrk thread) measures latency rather than queueing."""
+    expected = None
+    if server == "sandbox" and workload.is_list and stored is not None:
+        expected = dataset.expected_items(stored, phone_filter=workload.query == "phone")
+    return Measurement(
+        section=section,
+        server=server,
+        store=store,
+        operation=workload.operation,
+        query=workload.query,
+        stored=stored,
+        connections=connections or opts.connections,
+        threads=1 if connections == 1 else opts.threads,
+        duration_s=opts.duration,
+        expected_items=expected,
+    )

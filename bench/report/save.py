@@ -1,0 +1,41 @@
+"""The JSON results file: every figure, the targets, the machine and the commit."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness import machine
+from results import Run, Target
+
+
+def write(path: Path, run: Run, found: list[Target], elapsed_s: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document(run, found, elapsed_s), indent=2) + "\n")
+
+
+def document(run: Run, found: list[Target], elapsed_s: float) -> dict[str, Any]:
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "elapsed_s": round(elapsed_s, 1),
+        "machine": machine.describe(),
+        "code": machine.code_version(),
+        "args": run.args,
+        "scaling_latency_metric": "p50 of a 1-connection, 1-thread wrk run",
+        "request_consent_bytes": run.request_consent_bytes,
+        # How long each sandbox took to hold its consents before its figures were taken.
+        "loads": [asdict(start) for start in run.starts],
+        "measurements": [{**asdict(m), "label": m.label} for m in run.measurements],
+        "dataset_loads": [
+            {**asdict(d), "total_s": round(d.total_s, 3), "consents_per_s": round(d.per_second)}
+            for d in run.dataset_loads
+        ],
+        "fixtures_generate": [
+            {**asdict(g), "consents_per_s": round(g.per_second)} for g in run.generations
+        ],
+        "targets": [asdict(t) for t in found],
+        "problems": run.problems,
+    }

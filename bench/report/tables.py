@@ -1,0 +1,158 @@
+"""The run's figures as the Markdown tables of bench/README.md, printed to stdout.
+
+Each table appears only when its figures were taken (see run.py --only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from harness.noise import NOISY_CPU
+from harness.servers import STORES
+from options import Options
+from results import Run, Target
+
+
+def print_report(run: Run, found: list[Target], opts: Options) -> None:
+    sections = [
+        measurements(run, opts),
+        scaling(run, opts.large),
+        dataset_loads(run),
+        generations(run),
+        targets(found) if run.measurements else [],
+        noise(run),
+        problems(run),
+    ]
+    for lines in sections:
+        if lines:
+            print("\n" + "\n".join(lines))
+
+
+def table(header: Sequence[str], align: str, rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table; `align` has one letter per column, l or r."""
+    rule = "|" + "|".join("---" if a == "l" else "---:" for a in align) + "|"
+    return [_row(header), rule, *(_row(row) for row in rows)]
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _num(value: float | None, fmt: str, unit: str = "") -> str:
+    return "-" if value is None else format(value, fmt) + unit
+
+
+def measurements(run: Run, opts: Options) -> list[str]:
+    """Every wrk run: req/s counts 2xx responses only; `other` is CPU used by other processes."""
+    if not run.measurements:
+        return []
+    rows = []
+    for m in run.measurements:
+        notes = "; ".join([f"FAILED: {m.problem}"] if m.problem else m.notes)
+        rows.append(
+            [
+                m.label,
+                "-" if m.stored is None else f"{m.stored:,}",
+                str(m.connections),
+                _num(m.rps, ",.0f"),
+                _num(m.p50_ms, ".2f"),
+                _num(m.p99_ms, ".2f"),
+                _num(m.mean_ms, ".2f"),
+                _num(m.other_cpu, ".2f"),
+                notes,
+            ]
+        )
+    title = f"measurement ({opts.duration} s runs)"
+    header = [title, "stored", "conn", "req/s", "p50 ms", "p99 ms", "mean ms", "other", "notes"]
+    return table(header, "lrrrrrrrl", rows)
+
+
+def scaling(run: Run, large: int) -> list[str]:
+    """p50 at 1k and at `large` stored, and their ratio, per store and query."""
+    rows = []
+    for store in STORES:
+        for query, what in (("unfiltered", "first page (no filter)"), ("phone", "phone filter")):
+            small = run.find(section="scaling", store=store, query=query, stored=1_000)
+            big = run.find(section="scaling", store=store, query=query, stored=large)
+            if small is None and big is None:
+                continue
+            a = small.p50_ms if small else None
+            b = big.p50_ms if big else None
+            ratio = _num(b / a, ".2f") if a and b else "-"
+            rows.append([f"{store}, {what}", _num(a, ".2f", " ms"), _num(b, ".2f", " ms"), ratio])
+    if not rows:
+        return []
+    header = ["list latency, p50 (1 connection)", "1,000 stored", f"{large:,} stored", "ratio"]
+    return table(header, "lrrr", rows)
+
+
+def dataset_loads(run: Run) -> list[str]:
+    """read_dataset and load, side by side for each store."""
+    loads = run.dataset_loads
+    if not loads:
+        return []
+    first = loads[0]
+    rows = [
+        ["read_dataset (parse, check)", *(f"{d.read_s:.2f} s" for d in loads)],
+        ["load (shops, consents, planned events)", *(f"{d.load_s:.2f} s" for d in loads)],
+        ["total", *(f"{d.total_s:.2f} s" for d in loads)],
+        ["consents/s", *(f"{d.per_second:,.0f}" for d in loads)],
+        ["other", *(_num(d.other_cpu, ".2f") for d in loads)],
+    ]
+    title = f"load a {first.consents:,}-consent dataset ({first.shops} shops)"
+    return table([title, *(d.store for d in loads)], "l" + "r" * len(loads), rows)
+
+
+def generations(run: Run) -> list[str]:
+    """`fixtures generate`, spawn to exit."""
+    if not run.generations:
+        return []
+    rows = [
+        [
+            f"{g.consents:,} consents",
+            f"{g.seconds:.2f}",
+            f"{g.per_second:,.0f}",
+            f"{g.file_bytes / 1e6:.1f} MB",
+            _num(g.other_cpu, ".2f"),
+        ]
+        for g in run.generations
+    ]
+    header = ["`fixtures generate` (CLI)", "seconds", "consents/s", "file", "other"]
+    return table(header, "lrrrr", rows)
+
+
+def targets(found: list[Target]) -> list[str]:
+    """One row per target, one column per store: the ratio and PASS, MISS or N/A."""
+    names = list(dict.fromkeys(t.name for t in found))
+    rows = []
+    for name in names:
+        by_store = {t.store: t for t in found if t.name == name}
+        cells = [_target_cell(by_store.get(store)) for store in STORES]
+        rule = next(t.rule for t in found if t.name == name)
+        rows.append([name, *cells, rule.replace(">=", "≥").replace("<=", "≤")])
+    return table(["target", *STORES, "rule"], "l" + "r" * len(STORES) + "l", rows)
+
+
+def _target_cell(target: Target | None) -> str:
+    if target is None or target.value is None:
+        return "N/A"
+    return f"{target.value:.2f} {target.status}"
+
+
+def noise(run: Run) -> list[str]:
+    figures: list[tuple[str, float | None]] = [(m.label, m.other_cpu) for m in run.measurements]
+    figures += [(f"dataset-load {d.store}", d.other_cpu) for d in run.dataset_loads]
+    figures += [("fixtures-generate", g.other_cpu) for g in run.generations]
+    noisy = [other for _, other in figures if other is not None and other > NOISY_CPU]
+    if not noisy:
+        return []
+    return [
+        f"Noise: {len(noisy)} of {len(figures)} figures shared the machine with other processes"
+        f" using > {NOISY_CPU} core (up to {max(noisy):.2f}): they may be low."
+    ]
+
+
+def problems(run: Run) -> list[str]:
+    if not run.problems:
+        return []
+    return ["Problems", *(f"  - {problem}" for problem in run.problems)]
