@@ -39,7 +39,9 @@ def audit_answer(
 ) -> list[Finding]:
     """Every finding for one answer of `op` to `request_body`."""
     if status >= 400:
-        return list(audit_error(facts, status, body))
+        return list(audit_error(facts, status, body)) + refused_clamp(
+            facts, op, status, request_body
+        )
     if status != 200 or op.response_schema is None:
         return []
     found = list(walk(facts, op.response_schema, body, ""))
@@ -88,6 +90,23 @@ def audit_error(facts: SpecFacts, status: int, body: Any) -> Iterator[Finding]:
             f"Twirp sends code {code!r} with HTTP {expected} (spec TwirpErrorCode x-http-status), "
             f"got HTTP {status}",
         )
+
+
+def refused_clamp(facts: SpecFacts, op: Operation, status: int, request_body: Any) -> list[Finding]:
+    """A limit above the maximum must be clamped: refusing it is drift from the backend."""
+    paging = request_body.get("paging") if isinstance(request_body, dict) else None
+    asked = paging.get("limit") if isinstance(paging, dict) else None
+    over = isinstance(asked, int) and not isinstance(asked, bool) and asked > facts.max_limit
+    if not (facts.pages(op) and over):
+        return []
+    return [
+        Finding(
+            PAGING_LIMIT,
+            "paging.limit",
+            f"limit {asked} was refused with HTTP {status}; above {facts.max_limit} the backend "
+            f"clamps it to {facts.max_limit}",
+        )
+    ]
 
 
 def audit_page(facts: SpecFacts, op: Operation, request_body: Any, body: Any) -> list[Finding]:

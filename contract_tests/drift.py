@@ -113,7 +113,9 @@ def _probes(
     yield "the spec's example", {"json": example}, auth
     yield "an empty body", {"json": {}}, auth
     if kit.facts.pages(op):
-        yield "a limit above the maximum", {"json": {"paging": {"limit": 10**6}}}, auth
+        over = kit.facts.max_limit + 1
+        yield "the maximum limit + 1", {"json": {"paging": {"limit": over}}}, auth
+        yield "a limit far above the maximum", {"json": {"paging": {"limit": 10**6}}}, auth
     enum_fields = kit.facts.enum_fields(op)
     if enum_fields:
         path = next(iter(enum_fields))

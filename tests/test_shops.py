@@ -88,11 +88,18 @@ def test_create_shop_with_chosen_keys_and_oas(client: TestClient) -> None:
         },
     )
     assert response.status_code == 201, response.text
-    assert response.json() == {
+    shop = response.json()
+    name = shop["name"]
+    assert name and shop == {
         "shop_id": "77",
+        "name": name,
         "api_key": "77:my-test-key",
         "shop_key": "shop77:my-shop-key",
         "oa_ids": ["4318410911328651000", "42"],
+        "oas": [
+            {"oa_id": "4318410911328651000", "name": name},
+            {"oa_id": "42", "name": f"{name} (chi nhánh 2)"},
+        ],
     }
     mine = Api(client, "77:my-test-key", "shop77:my-shop-key", "42")
     assert mine.request_consent()["oa_id"] == "42"

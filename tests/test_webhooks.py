@@ -36,7 +36,7 @@ def drain(client: TestClient) -> dict[str, int]:
 def set_target(api: Api, url: str) -> None:
     response = api.call("UpdateShopOA", {"oa_id": api.oa_id, "webhook_url": url})
     assert response.status_code == 200, response.text
-    assert response.json() == {"updated": 1}
+    assert response.json()["webhook_url"] == url and response.json()["oa_id"] == api.oa_id
 
 
 def test_events_arrive_in_order_per_oa(live: TestClient, shop: Api) -> None:

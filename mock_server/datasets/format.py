@@ -70,6 +70,7 @@ def record_schemas(wire: SpecDocument) -> dict[str, dict[str, Any]]:
             "api_key": {"type": "string", "minLength": 1, "pattern": "^[^\\s]+$"},
             "shop_key": {"type": "string", "minLength": 1, "pattern": "^[^\\s]+$"},
             "oa_ids": {"type": "array", "minItems": 1, "items": _ref("OAId")},
+            "oa_names": {"type": "array", "items": {"type": "string", "maxLength": 200}},
         },
         "additionalProperties": False,
     }

@@ -22,6 +22,7 @@ from mock_server.datasets.format import FORMAT, STATE_FIELDS, VERSION
 from mock_server.domain import lifecycle, states
 from mock_server.domain.behaviour import AGREE, FAILURES, IGNORE, REJECT, UNDELIVERED, Behaviour
 from mock_server.domain.model import Consent
+from mock_server.domain.names import oa_name
 from mock_server.domain.policy import Policy
 from mock_server.domain.requests import ConsentRequest
 from mock_server.domain.timefmt import format_rfc3339, parse_rfc3339
@@ -114,13 +115,16 @@ def _shop(rng: random.Random, fake: Faker, customers: int) -> tuple[_Shop, dict[
     oa_count = rng.choices((1, 2, 3), weights=(6, 3, 1))[0]
     oa_ids = tuple(rng.randrange(10**18, 9 * 10**18) for _ in range(oa_count))
     names_by_phone = {mobile_phone(fake): str(fake.name()) for _ in range(customers)}
+    name = str(fake.company())
     record = {
         "kind": "shop",
         "shop_id": str(shop_id),
-        "name": str(fake.company()),
+        "name": name,
         "api_key": f"{shop_id}:{rng.getrandbits(96):024x}",
         "shop_key": f"shop{shop_id}:{rng.getrandbits(96):024x}",
         "oa_ids": [str(oa) for oa in oa_ids],
+        # Named after the shop (names.py draws nothing from rng: the rest stays as it was).
+        "oa_names": [oa_name(name, n) for n in range(len(oa_ids))],
     }
     people = tuple((name, phone) for phone, name in names_by_phone.items())
     return _Shop(shop_id, oa_ids, people), record

@@ -17,7 +17,7 @@ import orjson
 from mock_server.datasets.format import FORMAT, KINDS, VERSION, record_validators
 from mock_server.domain.errors import AlreadyExists, InvalidField
 from mock_server.domain.lifecycle import Future
-from mock_server.domain.model import Consent, Shop
+from mock_server.domain.model import Consent
 from mock_server.domain.phones import normalize_phone
 from mock_server.domain.requests import NewShop
 from mock_server.domain.timefmt import parse_rfc3339
@@ -44,11 +44,26 @@ class Header:
     days: int | None = None
 
 
+@dataclass(frozen=True)
+class ShopRecord:
+    shop_id: int
+    api_key: str
+    shop_key: str
+    oa_ids: tuple[int, ...]
+    name: str | None
+    oa_names: tuple[str, ...]
+
+    def new_shop(self) -> NewShop:
+        return NewShop(
+            self.shop_id, self.api_key, self.shop_key, self.oa_ids, self.name, self.oa_names
+        )
+
+
 @dataclass
 class Dataset:
     path: str
     header: Header
-    shops: list[Shop]
+    shops: list[ShopRecord]
     consents: list[Consent]  # file order; ids are 0 until stored
     futures: list[Future | None]  # each consent's planned events after `now`, if any
     sha256: str
@@ -72,7 +87,7 @@ def read_dataset(path: str, wire: SpecDocument, progress: Progress | None = None
     """Parse and check a whole dataset file; `DatasetError` on the first problem."""
     digest = hashlib.sha256()
     header: Header | None = None
-    shops: dict[int, Shop] = {}
+    shops: dict[int, ShopRecord] = {}
     consents: list[Consent] = []
     futures: list[Future | None] = []
     validators = record_validators(wire)
@@ -126,9 +141,7 @@ def load(services: Services, dataset: Dataset) -> LoadCounts:
         if found is not None:
             raise DatasetError(f"{problem}: its api_key belongs to shop {found.shop_id}")
         try:
-            services.shops.create_shop(
-                NewShop(shop.shop_id, shop.api_key, shop.shop_key, shop.oa_ids)
-            )
+            services.shops.create_shop(shop.new_shop())
         except AlreadyExists as exc:
             raise DatasetError(f"{problem}: {exc.message}") from None
         created += 1
@@ -181,12 +194,19 @@ def _instant(value: str | None, where: str, name: str) -> int | None:
         raise DatasetError(f"{where}: {name} {exc}") from None
 
 
-def _shop(record: dict[str, Any]) -> Shop:
-    oa_ids = tuple(dict.fromkeys(int(oa) for oa in record["oa_ids"]))
-    return Shop(int(record["shop_id"]), record["api_key"], record["shop_key"], oa_ids)
+def _shop(record: dict[str, Any]) -> ShopRecord:
+    oa_ids = tuple(int(oa) for oa in record["oa_ids"])
+    return ShopRecord(
+        shop_id=int(record["shop_id"]),
+        api_key=record["api_key"],
+        shop_key=record["shop_key"],
+        oa_ids=oa_ids,
+        name=record.get("name") or None,
+        oa_names=tuple(record.get("oa_names") or ()),
+    )
 
 
-def _consent(record: dict[str, Any], shops: dict[int, Shop], where: str) -> Consent:
+def _consent(record: dict[str, Any], shops: dict[int, ShopRecord], where: str) -> Consent:
     shop = shops.get(int(record["shop_id"]))
     if shop is None:
         raise DatasetError(f"{where}: shop_id {record['shop_id']} is no shop listed above")

@@ -5,13 +5,35 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 
+from mock_server.domain.errors import NotOwned
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialAccount:
+    """A Zalo Official Account of a shop (its webhook target is kept apart: it changes)."""
+
+    oa_id: int
+    name: str
+
 
 @dataclass(frozen=True, slots=True)
 class Shop:
     shop_id: int
     api_key: str
     shop_key: str
-    oa_ids: tuple[int, ...]
+    oas: tuple[OfficialAccount, ...]
+    name: str = ""
+
+    @property
+    def oa_ids(self) -> tuple[int, ...]:
+        return tuple(oa.oa_id for oa in self.oas)
+
+    def oa(self, oa_id: int) -> OfficialAccount:
+        """One of the shop's OAs; `NotOwned` for any other id."""
+        for oa in self.oas:
+            if oa.oa_id == oa_id:
+                return oa
+        raise NotOwned(f"oa_id {oa_id} is not an Official Account of this shop", "oa_id")
 
 
 @dataclass(slots=True)

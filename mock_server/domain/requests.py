@@ -58,10 +58,14 @@ class WebhookTarget:
 
 @dataclass(frozen=True, slots=True)
 class NewShop:
+    """What a caller chose for a new shop; the rest is made up from the seed."""
+
     shop_id: int | None = None
     api_key: str | None = None
     shop_key: str | None = None
     oa_ids: tuple[int, ...] = ()
+    name: str | None = None
+    oa_names: tuple[str | None, ...] = ()  # by position in oa_ids; None: made up
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,12 @@ REPLY_NO_RESPONSE = "NS"
 REPLY_UNSET = "Z"  # a request that failed at once was never put to the customer
 DELIVERY_RECEIVED = "received"
 DELIVERY_SEEN = "seen"
+ACCOUNT_SHOP = "shop"  # CurrentAccount's `type` for a shop key
 
 # Which spec enum (schema name) must hold which of these values.
 NAMED = {
     "Status": (STATUS_SUCCESS, STATUS_FAILURE),
     "ReplyStatus": (REPLY_WAITING, REPLY_AGREED, REPLY_REJECTED, REPLY_NO_RESPONSE),
     "DeliveryStatus": (DELIVERY_RECEIVED, DELIVERY_SEEN),
+    "AccountType": (ACCOUNT_SHOP,),
 }

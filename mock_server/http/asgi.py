@@ -4,7 +4,7 @@ journal, and a lifespan that runs webhook delivery."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -41,6 +41,31 @@ class EdgeSettings:
     encode_cache_bytes: int = 32 * 1024 * 1024
 
 
+async def no_route(request: Request) -> Response:
+    raise bad_route(f'no handler for path "{request.url.path}"', request.method, request.url.path)
+
+
+def not_simulated(facts: SpecFacts) -> Callable[[Request], Awaitable[Response]]:
+    """eTelecom methods the sandbox does not simulate answer `unimplemented`; others
+    `bad_route`, as Twirp answers a method it does not have."""
+    served = ", ".join(facts.served)
+
+    async def endpoint(request: Request) -> Response:
+        side, _, service = request.path_params["prefix"].partition(".")
+        method = request.path_params["method"]
+        known = method in facts.unimplemented.get(service, ())
+        if request.method != "POST" or side not in ("shop", "partner") or not known:
+            return await no_route(request)
+        raise TwirpError(
+            "unimplemented",
+            f"{side}.{service}/{method} is part of eTelecom's API but not of this sandbox, "
+            f"which simulates the consent workflow: {served}",
+            {"method": f"{service}/{method}"},
+        )
+
+    return endpoint
+
+
 def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> Starlette:
     errors = ErrorTable(facts.status_by_code, edge.foreign_oa_error)
     codec = WireCodec(facts.zero_values, edge.encode_cache_bytes)
@@ -71,11 +96,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
             Route(path, control_endpoint(operations, edge.control_token), methods=ALL_METHODS)
         )
 
-    async def no_route(request: Request) -> Response:
-        raise bad_route(
-            f'no handler for path "{request.url.path}"', request.method, request.url.path
-        )
-
+    routes.append(Route("/v1/{prefix}/{method}", not_simulated(facts), methods=ALL_METHODS))
     routes.append(Route("/{path:path}", no_route, methods=ALL_METHODS))
 
     async def twirp_error(_: Request, exc: Exception) -> Response:

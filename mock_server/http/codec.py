@@ -10,10 +10,11 @@ from typing import Any
 
 import orjson
 
+from mock_server.domain import states
 from mock_server.domain.check import Answer
 from mock_server.domain.errors import InvalidField
 from mock_server.domain.ids import INT64_MAX
-from mock_server.domain.model import Consent, as_row
+from mock_server.domain.model import Consent, Shop, as_row
 from mock_server.domain.paging import Page, PageRequest
 from mock_server.domain.requests import (
     CheckRequest,
@@ -24,6 +25,7 @@ from mock_server.domain.requests import (
     WebhookTarget,
 )
 from mock_server.domain.timefmt import format_rfc3339, parse_rfc3339
+from mock_server.services.shops import OAView
 
 Body = Mapping[str, Any]
 
@@ -178,6 +180,19 @@ class WireCodec:
                 "prev": page.prev,
                 "sort": request.sort,
             },
+        }
+
+    def oa(self, view: OAView) -> dict[str, Any]:
+        return {"oa_id": str(view.oa_id), "name": view.name, "webhook_url": view.webhook_url}
+
+    def account(self, shop: Shop) -> dict[str, Any]:
+        """eTop's PublicAccountInfo of the shop."""
+        return {
+            "id": str(shop.shop_id),
+            "name": shop.name,
+            "type": states.ACCOUNT_SHOP,
+            "image_url": "",
+            "website": "",
         }
 
     def check(self, answer: Answer, message: str) -> dict[str, Any]:

@@ -49,9 +49,11 @@ def optional_shop_id(body: Body) -> int | None:
 def shop(shop: Shop) -> dict[str, Any]:
     return {
         "shop_id": str(shop.shop_id),
+        "name": shop.name,
         "api_key": shop.api_key,
         "shop_key": shop.shop_key,
         "oa_ids": [str(oa) for oa in shop.oa_ids],
+        "oas": [{"oa_id": str(oa.oa_id), "name": oa.name} for oa in shop.oas],
     }
 
 

@@ -22,7 +22,7 @@ Handler = Callable[[Shop, dict[str, Any]], Any]
 
 def wire_handlers(services: Services, codec: WireCodec) -> dict[str, Handler]:
     """Each Twirp method the sandbox simulates: its body in, its answer out."""
-    consents = services.consents
+    consents, shops = services.consents, services.shops
 
     def request_consent(shop: Shop, body: dict[str, Any]) -> Any:
         return codec.consent(consents.request_consent(shop, codec.consent_request(body)))
@@ -34,13 +34,21 @@ def wire_handlers(services: Services, codec: WireCodec) -> dict[str, Handler]:
         return codec.check(*consents.check_consent(shop, codec.check_request(body)))
 
     def update_shop_oa(shop: Shop, body: dict[str, Any]) -> Any:
-        return {"updated": consents.update_shop_oa(shop, codec.webhook_target(body))}
+        return codec.oa(shops.update_shop_oa(shop, codec.webhook_target(body)))
+
+    def list_oa(shop: Shop, _: dict[str, Any]) -> Any:
+        return {"accounts": [codec.oa(oa) for oa in shops.list_oa(shop)]}
+
+    def current_account(shop: Shop, _: dict[str, Any]) -> Any:
+        return codec.account(shops.current_account(shop))
 
     return {
         "RequestConsent": request_consent,
         "ListRequestConsent": list_request_consent,
         "CheckConsent": check_consent,
         "UpdateShopOA": update_shop_oa,
+        "ListOA": list_oa,
+        "CurrentAccount": current_account,
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from mock_server.domain import check, lifecycle, notices
 from mock_server.domain.behaviour import decide
-from mock_server.domain.errors import FailedPrecondition, NotFound, NotOwned
+from mock_server.domain.errors import FailedPrecondition, NotFound
 from mock_server.domain.model import Consent, Shop
 from mock_server.domain.paging import CursorCodec, Page, PageRequest, fetch_page, page_request
 from mock_server.domain.phones import normalize_phone
@@ -18,7 +18,6 @@ from mock_server.domain.requests import (
     ConsentRequest,
     Force,
     ListRequest,
-    WebhookTarget,
 )
 from mock_server.domain.scenarios import RuleBook
 from mock_server.domain.world import World
@@ -42,7 +41,7 @@ class ConsentService:
         self.check_messages = check_messages
 
     def request_consent(self, shop: Shop, request: ConsentRequest) -> Consent:
-        own_oa(shop, request.oa_id)
+        shop.oa(request.oa_id)
         policy = self.policy
         with self.store.transaction():
             now = self.world.advance()
@@ -77,7 +76,7 @@ class ConsentService:
             return fetch_page(self.store.scan, self.cursors, query, paging), paging
 
     def check_consent(self, shop: Shop, request: CheckRequest) -> tuple[check.Answer, str]:
-        own_oa(shop, request.oa_id)
+        shop.oa(request.oa_id)
         query = ConsentQuery(
             shop_id=shop.shop_id, oa_id=request.oa_id, phone_norm=normalize_phone(request.phone)
         )
@@ -85,11 +84,6 @@ class ConsentService:
             now = self.world.advance()
             answer = check.check(self.store.scan(query, None, False, 50), now)
         return answer, self.check_messages[answer.error]
-
-    def update_shop_oa(self, shop: Shop, target: WebhookTarget) -> int:
-        own_oa(shop, target.oa_id)
-        self.store.set_meta(notices.target_key(shop.shop_id, target.oa_id), target.url)
-        return 1
 
     def force_consent(self, force: Force) -> Consent:
         """Make the customer act now. Only a waiting consent can still change."""
@@ -108,8 +102,3 @@ class ConsentService:
                     "action",
                 )
             return consent
-
-
-def own_oa(shop: Shop, oa_id: int) -> None:
-    if oa_id not in shop.oa_ids:
-        raise NotOwned(f"oa_id {oa_id} is not an Official Account of this shop", "oa_id")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mock_server.domain import names, notices
 from mock_server.domain.errors import AlreadyExists, Unauthenticated
-from mock_server.domain.ids import oa_id_for, secret_for
-from mock_server.domain.model import Shop
+from mock_server.domain.ids import INT64_MAX, oa_id_for, secret_for
+from mock_server.domain.model import OfficialAccount, Shop
 from mock_server.domain.ports import Store
-from mock_server.domain.requests import NewShop
+from mock_server.domain.requests import NewShop, WebhookTarget
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,16 @@ class DemoShop:
     api_key: str
     shop_key: str
     oa_ids: tuple[int, ...]
+    name: str = "Sandbox Demo Shop"
+
+
+@dataclass(frozen=True)
+class OAView:
+    """An OA as ListOA shows it: with the webhook target set last ("" when none)."""
+
+    oa_id: int
+    name: str
+    webhook_url: str
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,8 @@ class ShopService:
     def ensure_demo_shop(self) -> None:
         demo = self.demo
         if self.store.shop_by_key(demo.api_key, partner=False) is None:
-            self.store.create_shop(Shop(demo.shop_id, demo.api_key, demo.shop_key, demo.oa_ids))
+            new = NewShop(demo.shop_id, demo.api_key, demo.shop_key, demo.oa_ids, demo.name)
+            self._create(demo.shop_id, new)
 
     def demo_shop(self) -> Shop:
         shop = self.store.shop_by_key(self.demo.api_key, partner=False)
@@ -60,10 +72,12 @@ class ShopService:
         if new.shop_id is not None:
             return self._create(new.shop_id, new)
         # Another worker may take the next id first: then try the one after.
-        for _ in range(9):
+        for attempt in range(9):
             try:
                 with self.store.transaction():
                     next_id = max(self.store.max_shop_id(), self.demo.shop_id) + 1
+                    if next_id > INT64_MAX:  # someone took the largest id: draw a free one
+                        next_id = oa_id_for(self.seed, next_id, attempt)
                     return self._create(next_id, new)
             except AlreadyExists:
                 if new.api_key or new.shop_key:
@@ -72,14 +86,37 @@ class ShopService:
 
     def _create(self, shop_id: int, new: NewShop) -> Shop:
         seed = self.seed
+        name = new.name or names.shop_name(seed, shop_id)
+        oa_ids = _unique(new.oa_ids) or (oa_id_for(seed, shop_id),)
+        given = dict(zip(new.oa_ids, new.oa_names, strict=False))
         shop = Shop(
             shop_id=shop_id,
             api_key=new.api_key or f"{shop_id}:{secret_for(seed, f'api_key:{shop_id}')}",
             shop_key=new.shop_key or f"shop{shop_id}:{secret_for(seed, f'shop_key:{shop_id}')}",
-            oa_ids=_unique(new.oa_ids) or (oa_id_for(seed, shop_id),),
+            oas=tuple(
+                OfficialAccount(oa_id, given.get(oa_id) or names.oa_name(name, n))
+                for n, oa_id in enumerate(oa_ids)
+            ),
+            name=name,
         )
         self.store.create_shop(shop)
         return shop
+
+    def current_account(self, shop: Shop) -> Shop:
+        return shop
+
+    def list_oa(self, shop: Shop) -> list[OAView]:
+        return [self._view(shop, oa) for oa in shop.oas]
+
+    def update_shop_oa(self, shop: Shop, target: WebhookTarget) -> OAView:
+        """Set (or, with no URL, remove) where the OA's Zalo events are forwarded."""
+        oa = shop.oa(target.oa_id)
+        self.store.set_meta(notices.target_key(shop.shop_id, oa.oa_id), target.url)
+        return self._view(shop, oa)
+
+    def _view(self, shop: Shop, oa: OfficialAccount) -> OAView:
+        url = self.store.get_meta(notices.target_key(shop.shop_id, oa.oa_id))
+        return OAView(oa.oa_id, oa.name, url or "")
 
     def health(self) -> Health:
         return Health(self.store.kind, self.store.count_shops(), self.store.count_consents())

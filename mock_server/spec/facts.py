@@ -30,6 +30,9 @@ class SpecFacts:
     status_by_code: dict[str, int]  # Twirp code -> HTTP status
     twirp_codes: tuple[str, ...]
     webhook_events: tuple[str, ...]
+    # Methods of the real API the sandbox does not simulate, by service (x-unimplemented).
+    unimplemented: dict[str, tuple[str, ...]]
+    served: tuple[str, ...]  # "Service/Method" of every operation the spec has
 
     @classmethod
     def read(cls, specs: Specs, store_kinds: Collection[str]) -> SpecFacts:
@@ -48,6 +51,14 @@ class SpecFacts:
         _within("CheckConsentCode.x-messages", codes, [int(c) for c in messages])
         events = tuple(wire.webhooks())
         _within("webhooks", ("oa_send_consent", "user_reply_consent"), events)
+        served = tuple(dict.fromkeys(_service_method(op.path) for op in wire.operations))
+        unimplemented = {
+            str(service): tuple(map(str, methods))
+            for service, methods in wire.document.get("x-unimplemented", {}).items()
+        }
+        both = {f"{s}/{m}" for s, methods in unimplemented.items() for m in methods} & set(served)
+        if both:
+            raise SpecMismatch(f"x-unimplemented lists {sorted(both)}, which the spec serves")
         limit = wire.schema("PagingRequest")["properties"]["limit"]
         return cls(
             default_limit=int(limit["x-default-limit"]),
@@ -61,7 +72,14 @@ class SpecFacts:
             status_by_code=dict(wire.extension("TwirpErrorCode", None, "x-http-status")),
             twirp_codes=wire.enum("TwirpErrorCode"),
             webhook_events=events,
+            unimplemented=unimplemented,
+            served=served,
         )
+
+
+def _service_method(path: str) -> str:
+    """`/v1/shop.Zalo/ListOA` -> `Zalo/ListOA`."""
+    return path.rsplit("/", 2)[-2].split(".", 1)[-1] + "/" + path.rsplit("/", 1)[-1]
 
 
 def _same(what: str, in_spec: Collection[Any], in_code: Collection[Any]) -> None:

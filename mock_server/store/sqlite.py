@@ -12,9 +12,17 @@ from mock_server.domain import states
 from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
-from mock_server.domain.model import CONSENT_FIELDS, Attempt, Consent, OutboxEntry, Shop, as_row
+from mock_server.domain.model import (
+    CONSENT_FIELDS,
+    Attempt,
+    Consent,
+    OfficialAccount,
+    OutboxEntry,
+    Shop,
+    as_row,
+)
 from mock_server.domain.query import ConsentQuery, SortKey
-from mock_server.store.sqlite_schema import SCHEMA
+from mock_server.store.sqlite_schema import MIGRATIONS, SCHEMA
 
 _COLUMNS = ", ".join(CONSENT_FIELDS)
 _INSERT = (
@@ -59,8 +67,15 @@ class SQLiteStore:
             self._db.execute("PRAGMA wal_autocheckpoint=20000")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(SCHEMA)
+            self._migrate()
         except sqlite3.Error as exc:
             raise OSError(f"cannot open the SQLite store {path!r}: {exc}") from None
+
+    def _migrate(self) -> None:
+        for table, column, definition in MIGRATIONS:
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -103,11 +118,13 @@ class SQLiteStore:
             if taken:
                 raise AlreadyExists("shop id or key already in use")
             self._db.execute(
-                "INSERT INTO shops VALUES (?, ?, ?)", (shop.shop_id, shop.api_key, shop.shop_key)
+                "INSERT INTO shops (shop_id, api_key, shop_key, name) VALUES (?, ?, ?, ?)",
+                (shop.shop_id, shop.api_key, shop.shop_key, shop.name),
             )
             self._db.executemany(
-                "INSERT OR IGNORE INTO shop_oas VALUES (?, ?, ?)",
-                [(shop.shop_id, oa, n) for n, oa in enumerate(shop.oa_ids)],
+                "INSERT OR IGNORE INTO shop_oas (shop_id, oa_id, position, name) "
+                "VALUES (?, ?, ?, ?)",
+                [(shop.shop_id, oa.oa_id, n, oa.name) for n, oa in enumerate(shop.oas)],
             )
 
     def shop_by_key(self, key: str, partner: bool) -> Shop | None:
@@ -118,14 +135,15 @@ class SQLiteStore:
         column = "shop_key" if partner else "api_key"
         with self._lock:
             row = self._db.execute(
-                f"SELECT shop_id, api_key, shop_key FROM shops WHERE {column} = ?", (key,)
+                f"SELECT shop_id, api_key, shop_key, name FROM shops WHERE {column} = ?", (key,)
             ).fetchone()
             if row is None:
                 return None
             oas = self._db.execute(
-                "SELECT oa_id FROM shop_oas WHERE shop_id = ? ORDER BY position", (row[0],)
+                "SELECT oa_id, name FROM shop_oas WHERE shop_id = ? ORDER BY position", (row[0],)
             ).fetchall()
-        shop = Shop(row[0], row[1], row[2], tuple(oa for (oa,) in oas))
+        accounts = tuple(OfficialAccount(oa_id, name) for oa_id, name in oas)
+        shop = Shop(row[0], row[1], row[2], accounts, row[3])
         self._shops[(partner, key)] = shop
         return shop
 

@@ -1,4 +1,7 @@
-"""The SQLite schema. Indexes serve each listing order, with and without a phone filter."""
+"""The SQLite schema. Indexes serve each listing order, with and without a phone filter.
+
+`MIGRATIONS` bring a file made by an older sandbox up to date: columns added since, each added
+once (SQLite has no ADD COLUMN IF NOT EXISTS, so the store checks the table first)."""
 
 from __future__ import annotations
 
@@ -10,12 +13,14 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shops (
     shop_id INTEGER PRIMARY KEY,
     api_key TEXT NOT NULL UNIQUE,
-    shop_key TEXT NOT NULL UNIQUE
+    shop_key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS shop_oas (
     shop_id INTEGER NOT NULL,
     oa_id INTEGER NOT NULL,
     position INTEGER NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (shop_id, oa_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS consents (
@@ -54,3 +59,9 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE INDEX IF NOT EXISTS attempts_by_entry ON attempts (outbox_id, at);
 """
+
+# (table, column, its definition): added to files made before the column existed.
+MIGRATIONS = (
+    ("shops", "name", "TEXT NOT NULL DEFAULT ''"),
+    ("shop_oas", "name", "TEXT NOT NULL DEFAULT ''"),
+)
