@@ -15,7 +15,7 @@ from mock_server.domain.ids import secret_for
 from mock_server.domain.paging import CursorCodec
 from mock_server.domain.policy import Behaviours, Policy
 from mock_server.domain.scenarios import RuleBook
-from mock_server.domain.timefmt import parse_rfc3339
+from mock_server.domain.timefmt import parse_rfc3339, within_range
 from mock_server.domain.world import World
 from mock_server.http.asgi import EdgeSettings, build_app
 from mock_server.services import ClockStart, Services
@@ -48,6 +48,7 @@ def create_app(
     edge = EdgeSettings(
         control_token=settings.control_token,
         journal_size=settings.journal_size,
+        journal_bytes=settings.journal_mb * 1024 * 1024,
         foreign_oa_error=settings.foreign_oa_error,
         encode_cache_bytes=settings.encode_cache_mb * 1024 * 1024,
     )
@@ -79,7 +80,7 @@ def build_services(
     demo = DemoShop(
         settings.demo_shop_id, settings.demo_api_key, settings.demo_shop_key, settings.demo_oa_ids
     )
-    start = parse_rfc3339(settings.clock_start) if settings.clock_start else None
+    start = _clock_start(settings.clock_start)
     services = Services(
         store=store,
         clock=clock,
@@ -149,6 +150,15 @@ def policy_for(settings: Settings, facts: SpecFacts) -> Policy:
         sort_fields=facts.sort_fields,
         webhook_app_id=s.webhook_app_id,
     )
+
+
+def _clock_start(text: str | None) -> int | None:
+    if not text:
+        return None
+    start = parse_rfc3339(text)  # ValueError: one line from the CLI
+    if not within_range(start):
+        raise ValueError(f"clock_start {text!r} is outside years 1 to 9999 (UTC)")
+    return start
 
 
 def _range(name: str, bounds: tuple[int, ...]) -> tuple[int, int]:

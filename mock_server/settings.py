@@ -59,8 +59,9 @@ class Settings:
     webhook_max_attempts: int = 5
     webhook_backoff_seconds: float = 1.0
     webhook_timeout_seconds: float = 5.0
-    # How many requests the journal keeps.
+    # How many requests the journal keeps, and how much memory their bodies may take (MiB).
     journal_size: int = 1000
+    journal_mb: int = 16
     # Memory for encoded consents kept for list pages (MiB); the least recently used go first.
     encode_cache_mb: int = 32
     # Needed by every control call when set; `serve` requires it on a non-loopback address.

@@ -20,7 +20,7 @@ from mock_server.domain.lifecycle import Future
 from mock_server.domain.model import Consent
 from mock_server.domain.phones import normalize_phone
 from mock_server.domain.requests import NewShop
-from mock_server.domain.timefmt import parse_rfc3339
+from mock_server.domain.timefmt import parse_rfc3339, within_range
 from mock_server.services import Services
 from mock_server.spec import SpecDocument
 from mock_server.spec.validator import BodyValidator
@@ -189,9 +189,12 @@ def _instant(value: str | None, where: str, name: str) -> int | None:
     if not value:
         return None
     try:
-        return parse_rfc3339(value)
+        ms = parse_rfc3339(value)
     except ValueError as exc:
         raise DatasetError(f"{where}: {name} {exc}") from None
+    if not within_range(ms):
+        raise DatasetError(f"{where}: {name} is outside years 1 to 9999 (UTC)")
+    return ms
 
 
 def _shop(record: dict[str, Any]) -> ShopRecord:

@@ -54,11 +54,14 @@ class Clock:
     def state(self) -> ClockState:
         raw = self._store.get_meta(CLOCK_META) or ""
         if raw != self._raw:
-            self._raw, self._state = raw, ClockState(**json.loads(raw))
+            # A new state (set here, or by another worker, or a reset): time follows it, and
+            # the guard against the wall clock stepping back starts again.
+            self._raw, self._state, self._last = raw, ClockState(**json.loads(raw)), 0
         return self._state
 
     def now_ms(self) -> int:
-        now = max(self._last, self.state.at(self._wall()))
+        state = self.state  # first: a new state resets the guard below
+        now = max(self._last, state.at(self._wall()))
         self._last = now
         return now
 
@@ -71,6 +74,8 @@ class Clock:
         return self.set(now + delta_ms)
 
     def set(self, instant_ms: int) -> int:
+        if instant_ms > LAST_MS:
+            raise OutOfRange("set", f"is past {format_rfc3339(LAST_MS)}, the clock's last instant")
         now = self.now_ms()
         if instant_ms < now:
             raise FailedPrecondition(

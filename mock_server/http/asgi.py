@@ -18,6 +18,7 @@ from starlette.routing import Route
 from mock_server.domain.errors import DomainError
 from mock_server.http.codec import WireCodec
 from mock_server.http.control_api import ControlOperation, control_endpoint, control_handlers
+from mock_server.http.internal import InternalErrors
 from mock_server.http.journal import Journal, JournalMiddleware
 from mock_server.http.twirp import ErrorTable, TwirpError, bad_route
 from mock_server.http.wire_api import wire_endpoint, wire_handlers
@@ -37,6 +38,7 @@ class EdgeSettings:
 
     control_token: str | None = None
     journal_size: int = 1000
+    journal_bytes: int = 16 * 1024 * 1024
     foreign_oa_error: str = "not_found"
     encode_cache_bytes: int = 32 * 1024 * 1024
 
@@ -69,7 +71,7 @@ def not_simulated(facts: SpecFacts) -> Callable[[Request], Awaitable[Response]]:
 def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> Starlette:
     errors = ErrorTable(facts.status_by_code, edge.foreign_oa_error)
     codec = WireCodec(facts.zero_values, edge.encode_cache_bytes)
-    journal = Journal(edge.journal_size)
+    journal = Journal(edge.journal_size, edge.journal_bytes, [edge.control_token or ""])
 
     handlers = wire_handlers(services, codec)
     routes = []
@@ -112,10 +114,6 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         assert isinstance(exc, HTTPException)
         return errors.response(bad_route(str(exc.detail), request.method, request.url.path))
 
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("internal error on %s %s", request.method, request.url.path)
-        return errors.response(TwirpError("internal", "internal error"))
-
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with running(services.webhooks):
@@ -128,10 +126,12 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
             TwirpError: twirp_error,
             DomainError: domain_error,
             HTTPException: http_error,
-            Exception: unexpected,
         },
         lifespan=lifespan,
-        middleware=[Middleware(JournalMiddleware, journal, services.clock.now_ms)],
+        middleware=[
+            Middleware(JournalMiddleware, journal, services.clock.now_ms),
+            Middleware(InternalErrors),
+        ],
     )
     app.state.services = services
     app.state.journal = journal

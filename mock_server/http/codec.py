@@ -24,7 +24,7 @@ from mock_server.domain.requests import (
     PagingInput,
     WebhookTarget,
 )
-from mock_server.domain.timefmt import format_rfc3339, parse_rfc3339
+from mock_server.domain.timefmt import clamp, format_rfc3339, parse_rfc3339
 from mock_server.services.shops import OAView
 
 Body = Mapping[str, Any]
@@ -132,7 +132,8 @@ class WireCodec:
 
         def instant(name: str) -> int | None:
             value = where.get(name)
-            return to_instant(value, f"filter.{name}") if value else None
+            # Clamped: beyond the sandbox's time, a bound filters like its edge.
+            return clamp(to_instant(value, f"filter.{name}")) if value else None
 
         return ListRequest(
             filter=ConsentFilter(

@@ -1,27 +1,41 @@
-"""The request journal: the last N requests with their bodies, for tests and debugging.
+"""The request journal: the last requests with their bodies, for tests and debugging.
 
 An ASGI middleware, so it sees exactly what went over the wire. Authorization headers are
-never kept. Bodies are kept decoded when they are JSON, cut at a size limit otherwise.
+never kept and keys are scrubbed from bodies before they are stored (redact.py). It is bounded
+twice: a number of entries and a byte budget for their bodies (oldest go first); each body is
+kept up to a size limit.
 """
 
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.domain.timefmt import format_rfc3339
+from mock_server.http.redact import bearer, redact
 
 BODY_LIMIT = 64 * 1024
 SKIP = "/_sandbox/journal"
 
 
 class Journal:
-    def __init__(self, size: int) -> None:
-        self.entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=size)
+    def __init__(self, size: int, budget_bytes: int, secrets: Iterable[str] = ()) -> None:
+        self.size = size
+        self.budget = budget_bytes
+        self.bytes = 0
+        self.secrets = tuple(s.encode() for s in secrets if s)  # e.g. the control token
+        self.entries: collections.deque[dict[str, Any]] = collections.deque()
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.entries.append(entry)
+        self.bytes += len(entry["request"]) + len(entry["response"])
+        while self.entries and (len(self.entries) > self.size or self.bytes > self.budget):
+            old = self.entries.popleft()
+            self.bytes -= len(old["request"]) + len(old["response"])
 
     def find(self, path: str | None, limit: int | None) -> list[dict[str, Any]]:
         found = [e for e in self.entries if not path or path in e["path"]]
@@ -34,6 +48,7 @@ class Journal:
 
     def clear(self) -> None:
         self.entries.clear()
+        self.bytes = 0
 
 
 def _decode(raw: bytes) -> Any:
@@ -76,13 +91,14 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
-            self.journal.entries.append(
+            secrets = (bearer(scope["headers"]), *self.journal.secrets)
+            self.journal.add(
                 {
                     "at": format_rfc3339(self.now_ms()),
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "request": bytes(request),
-                    "response": bytes(response),
+                    "request": redact(bytes(request[:BODY_LIMIT]), secrets),
+                    "response": redact(bytes(response[:BODY_LIMIT]), secrets),
                 }
             )

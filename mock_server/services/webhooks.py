@@ -103,7 +103,7 @@ class WebhookService:
             status = response.status_code
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # any failure to send is a failed attempt, logged, never a 500
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         now = self.wall()
         entry.attempts += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -42,6 +43,8 @@ _EQUALITY = (
     "reply_status",
     "is_charged",
 )
+SHOP_CACHE = 10_000  # shops kept in memory by key (bounded: a long run may make many)
+STALE_NS = 1_000_000  # how long a check that no other connection committed holds
 _OUTBOX = "id, shop_id, oa_id, url, payload, state, attempts, next_attempt"
 
 
@@ -58,6 +61,7 @@ class SQLiteStore:
         # dropped whenever another connection commits (PRAGMA data_version tells).
         self._meta: dict[str, str | None] = {}
         self._data_version: int | None = None
+        self._checked_at = 0
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -88,12 +92,14 @@ class SQLiteStore:
                     self._depth -= 1
                 return
             self._db.execute("BEGIN IMMEDIATE")
+            self._drop_stale_caches(force=True)
             self._depth = 1
             try:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
-                self._meta.clear()  # it may hold values this transaction set
+                self._meta.clear()  # they may hold values this transaction set
+                self._shops.clear()
                 raise
             else:
                 self._db.execute("COMMIT")
@@ -128,8 +134,11 @@ class SQLiteStore:
             )
 
     def shop_by_key(self, key: str, partner: bool) -> Shop | None:
-        # Shops never change once made, so a found one is cached (every request authenticates).
-        cached = self._shops.get((partner, key))
+        # Shops never change once made, so a found one is cached (every request authenticates)
+        # until another connection commits (a reset may have removed it).
+        with self._lock:
+            self._drop_stale_caches()
+            cached = self._shops.get((partner, key))
         if cached is not None:
             return cached
         column = "shop_key" if partner else "api_key"
@@ -144,6 +153,8 @@ class SQLiteStore:
             ).fetchall()
         accounts = tuple(OfficialAccount(oa_id, name) for oa_id, name in oas)
         shop = Shop(row[0], row[1], row[2], accounts, row[3])
+        if len(self._shops) >= SHOP_CACHE:
+            self._shops.clear()
         self._shops[(partner, key)] = shop
         return shop
 
@@ -299,7 +310,14 @@ class SQLiteStore:
                 ]
         return entries
 
-    def _drop_stale_caches(self) -> None:
+    def _drop_stale_caches(self, force: bool = False) -> None:
+        """Forget cached shops and meta if another connection committed since. Asked when a
+        write transaction begins (nobody else commits until it ends), else at most once a
+        millisecond (a request reads meta several times)."""
+        now = time.monotonic_ns()
+        if not force and (self._depth or now - self._checked_at < STALE_NS):
+            return
+        self._checked_at = now
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
             self._data_version = version

@@ -1,0 +1,38 @@
+"""No key is ever kept: what the journal records is scrubbed before it is stored.
+
+A key travels in an Authorization header (never recorded) and can come back in a body: the
+createShop answer carries a shop's keys, and a client may echo its own key anywhere. So the
+request's own bearer key and the control token are replaced wherever they appear, and so is the
+value of every field named like a key, in any JSON body (even one cut at the size limit)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = b"***"
+_KEY_FIELDS = re.compile(
+    rb'("(?:api_key|shop_key|partner_key|control_token|token|authorization)"\s*:\s*)'
+    rb'"(?:[^"\\]|\\.)*"?',
+    re.IGNORECASE,
+)
+_HINT = re.compile(rb"key|token|authorization", re.IGNORECASE)
+
+
+def redact(raw: bytes, secrets: Iterable[bytes]) -> bytes:
+    """`raw` with each secret and each key-named field's value masked."""
+    for secret in secrets:
+        if secret and secret in raw:
+            raw = raw.replace(secret, MASK)
+    if _HINT.search(raw):  # cheap: most bodies name no key at all
+        raw = _KEY_FIELDS.sub(rb'\1"***"', raw)
+    return raw
+
+
+def bearer(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """The key of a request's `Authorization: Bearer <key>` header, or b""."""
+    for name, value in headers:
+        if name.lower() == b"authorization":
+            scheme, _, key = value.partition(b" ")
+            return key.strip() if scheme.lower() == b"bearer" else value.strip()
+    return b""
