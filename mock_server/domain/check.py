@@ -34,17 +34,19 @@ class Answer:
     expired_time: int | None
 
 
-def check(newest_first: list[Consent], now: int) -> Answer:
-    sent = [c for c in newest_first if c.status == states.STATUS_SUCCESS]
-    if not sent:
-        failed = newest_first[0] if newest_first else None
+def check(
+    agreement: Consent | None, newest_sent: Consent | None, newest_failed: Consent | None, now: int
+) -> Answer:
+    """The answer from three indexed facts: the agreement that runs longest, the newest request
+    that reached Zalo, and the newest that failed at once (it speaks only when none went out)."""
+    # An agreement still running wins over a newer request that is pending or was refused.
+    if agreement is not None and agreement.expires_at is not None and now < agreement.expires_at:
+        return Answer(APPROVED, agreement.expires_at)
+    if newest_sent is None:
+        failed = newest_failed
         code = _BY_FAILURE.get(failed.error_code, NEVER_SENT) if failed else NEVER_SENT
         return Answer(code, None)
-    # An agreement still running wins over a newer request that is pending or was refused.
-    for c in sent:
-        if c.reply_status == states.REPLY_AGREED and c.expires_at and now < c.expires_at:
-            return Answer(APPROVED, c.expires_at)
-    c = sent[0]
+    c = newest_sent
     if c.reply_status == states.REPLY_WAITING:
         code = REQUEST_SENT if c.delivery_time is None else WAITING
         return Answer(code, c.expires_at)

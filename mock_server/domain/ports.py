@@ -48,6 +48,15 @@ class ConsentStore(Protocol):
     def has_waiting(self, shop_id: int, oa_id: int, phone_norm: str) -> bool:
         """Whether a request to this phone from this OA still waits for an answer."""
 
+    def newest_request(
+        self, shop_id: int, oa_id: int, phone_norm: str, status: str
+    ) -> Consent | None:
+        """The newest request to this phone from this OA with this status (indexed)."""
+
+    def longest_agreement(self, shop_id: int, oa_id: int, phone_norm: str) -> Consent | None:
+        """The agreed request to this phone whose window ends last (indexed): if any agreement
+        still runs, this one does."""
+
     def update_consent(self, consent: Consent) -> None: ...
 
     def scan(

@@ -22,6 +22,14 @@ class World:
         due = self.store.next_due()
         return due is not None and due <= self.clock.now_ms()
 
+    def settle(self) -> int:
+        """Bring the world to now before a read; returns now. Takes the store's write
+        transaction only when an event is due (reads of a quiet world lock nothing)."""
+        if not self.due():
+            return self.clock.now_ms()
+        with self.store.transaction():
+            return self.advance()
+
     def advance(self) -> int:
         """Apply every event due by now; returns now. Call inside a store transaction."""
         now = self.clock.now_ms()

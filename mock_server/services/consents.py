@@ -4,7 +4,7 @@ moves the world to now before it reads or writes."""
 
 from __future__ import annotations
 
-from mock_server.domain import check, lifecycle, notices
+from mock_server.domain import check, lifecycle, notices, states
 from mock_server.domain.behaviour import decide
 from mock_server.domain.errors import FailedPrecondition, NotFound
 from mock_server.domain.model import Consent, Shop
@@ -12,7 +12,7 @@ from mock_server.domain.paging import CursorCodec, Page, PageRequest, fetch_page
 from mock_server.domain.phones import normalize_phone
 from mock_server.domain.policy import Policy
 from mock_server.domain.ports import Store
-from mock_server.domain.query import ConsentQuery, query_for
+from mock_server.domain.query import query_for
 from mock_server.domain.requests import (
     CheckRequest,
     ConsentRequest,
@@ -71,18 +71,20 @@ class ConsentService:
         """One page, and the paging it was read with (defaults filled in, limit clamped)."""
         paging = page_request(request.paging, self.policy)
         query = query_for(shop.shop_id, request.filter, paging.sort)
-        with self.store.transaction():
-            self.world.advance()
-            return fetch_page(self.store.scan, self.cursors, query, paging), paging
+        self.world.settle()
+        return fetch_page(self.store.scan, self.cursors, query, paging), paging
 
     def check_consent(self, shop: Shop, request: CheckRequest) -> tuple[check.Answer, str]:
         shop.oa(request.oa_id)
-        query = ConsentQuery(
-            shop_id=shop.shop_id, oa_id=request.oa_id, phone_norm=normalize_phone(request.phone)
+        who = (shop.shop_id, request.oa_id, normalize_phone(request.phone))
+        now = self.world.settle()
+        store = self.store
+        answer = check.check(
+            store.longest_agreement(*who),
+            store.newest_request(*who, states.STATUS_SUCCESS),
+            store.newest_request(*who, states.STATUS_FAILURE),
+            now,
         )
-        with self.store.transaction():
-            now = self.world.advance()
-            answer = check.check(self.store.scan(query, None, False, 50), now)
         return answer, self.check_messages[answer.error]
 
     def force_consent(self, force: Force) -> Consent:

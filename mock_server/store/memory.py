@@ -29,6 +29,23 @@ class _ShopIndex:
         self.orders: dict[str, list[SortKey]] = {name: [] for name in ORDERS}
         self.by_phone: dict[str, list[SortKey]] = {}  # phone_norm -> (created_at, id)
         self.waiting: dict[tuple[int, str], set[int]] = {}  # (oa_id, phone_norm) -> ids
+        # For CheckConsent, by (oa_id, phone_norm): keys by status, and the agreement that
+        # runs longest (agreements never end early, so it is the one that may still run).
+        self.by_status: dict[tuple[int, str, str], list[SortKey]] = {}
+        self.agreement: dict[tuple[int, str], tuple[int, int]] = {}  # (expires_at, id)
+
+    def _track_history(self, consent: Consent, old: Consent | None) -> None:
+        who = (consent.oa_id, consent.phone_norm)
+        key = (consent.created_at, consent.id)
+        if old is None or old.status != consent.status:
+            if old is not None:
+                self.by_status[(*who, old.status)].remove(key)
+            _insort(self.by_status.setdefault((*who, consent.status), []), key)
+        if consent.reply_status == states.REPLY_AGREED and consent.expires_at is not None:
+            best = self.agreement.get(who)
+            mine = (consent.expires_at, consent.id)
+            if best is None or best < mine:
+                self.agreement[who] = mine
 
     def _track_waiting(self, consent: Consent) -> None:
         ids = self.waiting.setdefault((consent.oa_id, consent.phone_norm), set())
@@ -40,6 +57,7 @@ class _ShopIndex:
     def add(self, consent: Consent) -> None:
         self.by_id[consent.id] = consent
         self._track_waiting(consent)
+        self._track_history(consent, None)
         for name, keys in self.orders.items():
             _insort(keys, (getattr(consent, name), consent.id))
         _insort(self.by_phone.setdefault(consent.phone_norm, []), (consent.created_at, consent.id))
@@ -51,6 +69,7 @@ class _ShopIndex:
         _insort(keys, (consent.updated_at, consent.id))
         self.by_id[consent.id] = consent
         self._track_waiting(consent)
+        self._track_history(consent, old)
 
 
 def _insort(keys: list[SortKey], key: SortKey) -> None:
@@ -142,6 +161,18 @@ class MemoryStore:
     def has_waiting(self, shop_id: int, oa_id: int, phone_norm: str) -> bool:
         index = self._indexes.get(shop_id)
         return bool(index and index.waiting.get((oa_id, phone_norm)))
+
+    def newest_request(
+        self, shop_id: int, oa_id: int, phone_norm: str, status: str
+    ) -> Consent | None:
+        index = self._indexes.get(shop_id)
+        keys = index.by_status.get((oa_id, phone_norm, status)) if index else None
+        return replace(index.by_id[keys[-1][1]]) if index and keys else None
+
+    def longest_agreement(self, shop_id: int, oa_id: int, phone_norm: str) -> Consent | None:
+        index = self._indexes.get(shop_id)
+        best = index.agreement.get((oa_id, phone_norm)) if index else None
+        return replace(index.by_id[best[1]]) if index and best else None
 
     def update_consent(self, consent: Consent) -> None:
         with self._lock:

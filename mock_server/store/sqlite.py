@@ -200,6 +200,28 @@ class SQLiteStore:
             ).fetchone()
         return row is not None
 
+    def newest_request(
+        self, shop_id: int, oa_id: int, phone_norm: str, status: str
+    ) -> Consent | None:
+        return self._one(
+            f"SELECT {_COLUMNS} FROM consents WHERE shop_id = ? AND oa_id = ? AND phone_norm = ? "
+            "AND status = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+            (shop_id, oa_id, phone_norm, status),
+        )
+
+    def longest_agreement(self, shop_id: int, oa_id: int, phone_norm: str) -> Consent | None:
+        # The literal (not a parameter) lets SQLite use the partial index consents_agreed.
+        return self._one(
+            f"SELECT {_COLUMNS} FROM consents WHERE shop_id = ? AND oa_id = ? AND phone_norm = ? "
+            f"AND reply_status = '{states.REPLY_AGREED}' ORDER BY expires_at DESC LIMIT 1",
+            (shop_id, oa_id, phone_norm),
+        )
+
+    def _one(self, sql: str, params: tuple[object, ...]) -> Consent | None:
+        with self._lock:
+            row = self._db.execute(sql, params).fetchone()
+        return None if row is None else _consent(row)
+
     def update_consent(self, consent: Consent) -> None:
         with self._lock:
             self._db.execute(_UPDATE, (*as_row(consent)[1:], consent.id))

@@ -1,0 +1,180 @@
+"""Nothing breaks it: extreme values are carried through or refused with the field named, an
+unexpected error answers Twirp `internal` on a connection that stays open, no key is kept, and
+CheckConsent is right whatever the history."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server import Settings, create_app
+from mock_server.services.consents import ConsentService
+from mock_server.serving import ThreadedServer
+from tests.conftest import DEMO, DEMO_OA, START, Api, move_clock, new_shop
+from tests.test_lifecycle import AGREES, NO_ZALO
+
+INT64_MAX = 2**63 - 1
+
+
+def test_the_largest_int64_shop_id_works_and_the_next_shop_still_gets_one(
+    client: TestClient,
+) -> None:
+    biggest = new_shop(client, shop_id=str(INT64_MAX), oa_ids=[str(INT64_MAX)])
+    assert biggest.request_consent()["shop_id"] == str(INT64_MAX)
+    assert biggest.page(filter={"oa_id": str(INT64_MAX)})["consents"]
+    after = client.post("/_sandbox/shops", json={})
+    assert after.status_code == 201, after.text
+    assert 0 < int(after.json()["shop_id"]) <= INT64_MAX
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"advance": "3000000d"}, "advance"),
+        ({"advance": "999999999d"}, "advance"),
+        ({"advance": "9999999999999999999ms"}, "advance"),
+        ({"set": "9999-12-31T23:59:59-01:00"}, "set"),
+        ({"advance": "1" * 70 + "d"}, "advance"),
+    ],
+)
+def test_a_clock_move_past_the_end_of_time_is_refused_and_changes_nothing(
+    client: TestClient, api: Api, body: dict[str, str], field: str
+) -> None:
+    before = client.get("/_sandbox/clock").json()
+    moved = client.post("/_sandbox/clock", json=body)
+    assert moved.status_code == 400, moved.text
+    assert moved.json()["code"] == "invalid_argument"
+    assert moved.json()["meta"]["argument"] == field and field in moved.json()["msg"]
+    assert client.get("/_sandbox/clock").json() == before
+    api.request_consent()  # still works
+
+
+def test_the_last_instant_is_usable(client: TestClient, api: Api) -> None:
+    move_clock(client, set="9999-12-31T23:59:59Z")
+    made = api.request_consent()
+    assert made["created_at"] == "9999-12-31T23:59:59Z"
+    assert made["expires_at"] == "9999-12-31T23:59:59.999Z"  # the window saturates
+    assert api.page()["consents"][0]["id"] == made["id"]
+    assert client.get("/_sandbox/clock").json()["now"].startswith("9999-12-31T23:59:59")
+
+
+@pytest.mark.parametrize(
+    "instant",
+    ["2026-12-31T23:59:60Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00"],
+)
+def test_any_rfc3339_filter_instant_lists(api: Api, instant: str) -> None:
+    api.request_consent()
+    for bound in ("date_from", "date_to"):
+        page = api.page(filter={bound: instant})
+        assert isinstance(page["consents"], list)
+
+
+def test_a_webhook_url_that_no_client_can_reach_is_refused_or_logged(
+    client: TestClient, api: Api
+) -> None:
+    refused = api.call("UpdateShopOA", {"oa_id": DEMO_OA, "webhook_url": "http://127.0.0.1:9:9/"})
+    assert refused.status_code == 400 and refused.json()["meta"]["argument"] == "webhook_url"
+    # A URL the spec accepts but no socket can take: a failed attempt, logged, not a 500.
+    odd = api.call("UpdateShopOA", {"oa_id": DEMO_OA, "webhook_url": "http://127.0.0.1:99999/x"})
+    assert odd.status_code == 200
+    api.request_consent()
+    drained = client.post("/_sandbox/webhooks/drain")
+    assert drained.status_code == 200 and drained.json()["failed"] == 1
+    (entry,) = client.get("/_sandbox/webhooks/deliveries").json()["deliveries"]
+    assert entry["state"] == "failed" and entry["log"][0]["error"]
+
+
+def test_a_key_with_a_control_character_is_refused(client: TestClient) -> None:
+    response = client.post("/_sandbox/shops", json={"api_key": "9:a\u0000b"})
+    assert response.status_code == 400 and response.json()["meta"]["argument"] == "api_key"
+
+
+def test_an_unexpected_error_is_internal_and_the_connection_stays_open(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def boom(*_: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ConsentService, "list_request_consent", boom)
+    settings = Settings(store="memory", clock_start=START, clock_rate=0)
+    caplog.set_level(logging.ERROR)
+    with (
+        ThreadedServer(create_app(settings)) as server,
+        socket.create_connection(
+            (server.url.split("//")[1].split(":")[0], int(server.url.rsplit(":", 1)[1]))
+        ) as conn,
+    ):
+        reader = conn.makefile("rb")
+        for path, expect in (
+            ("/v1/shop.Zalo/ListRequestConsent", b"500"),
+            ("/v1/shop.Zalo/CheckConsent", b"200"),
+        ):
+            body = (
+                b"{}"
+                if "List" in path
+                else b'{"oa_id": "%s", "phone": "0912345678"}' % (DEMO_OA.encode())
+            )
+            conn.sendall(
+                b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s"
+                % (path.encode(), DEMO.demo_api_key.encode(), len(body), body)
+            )
+            status = reader.readline()
+            assert expect in status, status
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            answer = reader.read(length)
+            if expect == b"500":
+                assert b'"code":"internal"' in answer
+    tracebacks = [r for r in caplog.records if r.exc_info and "a bug" in str(r.exc_info[1])]
+    assert len(tracebacks) == 1
+
+
+def test_no_key_is_kept_in_the_journal(client: TestClient) -> None:
+    made = client.post("/_sandbox/shops", json={"api_key": "77:secret-a", "shop_key": "s77:sb"})
+    assert made.status_code == 201
+    shop = Api(client, "77:secret-a", "s77:sb", made.json()["oa_ids"][0])
+    # A client that echoes its key in a field of its own.
+    shop.call("ListRequestConsent", {"note": "my key is 77:secret-a", "api_key": "77:secret-a"})
+    text = httpx.Response(200, content=client.get("/_sandbox/journal").content).text
+    assert "secret-a" not in text and "s77:sb" not in text
+    assert '"api_key":"***"' in text.replace(" ", "")
+
+
+def test_a_control_token_is_not_kept() -> None:
+    settings = Settings(store="memory", control_token="tok-123456")
+    with TestClient(create_app(settings)) as client:
+        auth = {"Authorization": "Bearer tok-123456"}
+        put = client.put("/_sandbox/rules", json={"rules": [], "note": "tok-123456"}, headers=auth)
+        assert put.status_code == 200
+        text = client.get("/_sandbox/journal", headers=auth).text
+    assert "tok-123456" not in text
+
+
+def test_check_consent_sees_an_agreement_behind_a_long_history(live: TestClient, shop: Api) -> None:
+    """An agreement, then more failed and refused requests than any page holds."""
+    shop.request_consent(phone=AGREES)
+    move_clock(live, advance="2m")  # the magic phone agrees after a minute
+    assert shop.page(filter={"phone": AGREES})["consents"][0]["reply_status"] == "P"
+    for _ in range(120):  # each a waiting duplicate or a new request: none is an agreement
+        shop.request_consent(phone=AGREES)
+    client_rules = {
+        "shop_id": str(DEMO.demo_shop_id),
+        "rules": [{"phone": AGREES, "outcome": "no_zalo"}],
+    }
+    assert live.put("/_sandbox/rules", json=client_rules).status_code == 200
+    for _ in range(60):
+        shop.request_consent(phone=AGREES)
+    answer = shop.call("CheckConsent", {"oa_id": DEMO_OA, "phone": AGREES}).json()
+    assert answer["error"] == 0, answer
+    # And a phone that only ever failed: Zalo's code for -213, whatever the number of tries.
+    for _ in range(120):
+        shop.request_consent(phone=NO_ZALO)
+    assert shop.call("CheckConsent", {"oa_id": DEMO_OA, "phone": NO_ZALO}).json()["error"] == 9
