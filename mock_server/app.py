@@ -6,6 +6,7 @@ here is cached at module level: each app reads the specs it is given (or the bun
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -53,6 +54,15 @@ def create_app(
         encode_cache_bytes=settings.encode_cache_mb * 1024 * 1024,
     )
     return build_app(services, specs, facts, edge)
+
+
+WORKER_SETTINGS = "ETELECOM_SANDBOX_WORKER_SETTINGS"
+
+
+def worker_app() -> Starlette:
+    """The app of one `serve --workers N` process: the parent's settings, from its environment.
+    The parent made the store ready (schema, demo shop, dataset) before the workers start."""
+    return create_app(Settings.from_json(os.environ[WORKER_SETTINGS]))
 
 
 def build_services(

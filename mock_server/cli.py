@@ -54,15 +54,26 @@ def main() -> None:
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 @click.option("--data", default=None, help="Load a dataset (`fixtures generate`) at start.")
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="Worker processes sharing the store (SQLite only).  [default: 1]",
+)
 def serve(host: str, port: int, access_log: bool, data: str | None, **overrides: Any) -> None:
     """Run the sandbox until interrupted."""
     from mock_server import serving
-    from mock_server.app import build_services, create_app
+    from mock_server.app import WORKER_SETTINGS, build_services, create_app
     from mock_server.datasets.load import load, read_dataset
     from mock_server.spec import load_specs
 
     try:
         settings: Settings = settings_from_env().with_overrides(**overrides)
+        if settings.workers > 1 and settings.store_kind != "sqlite":
+            fail(
+                f"--workers {settings.workers} needs a store the workers share: use sqlite "
+                f"(the default), not {settings.store_kind}"
+            )
         if not is_loopback(host) and not settings.control_token:
             fail(
                 f"--host {host} is not a loopback address: give --control-token "
@@ -83,7 +94,11 @@ def serve(host: str, port: int, access_log: bool, data: str | None, **overrides:
             click.echo(
                 f"dataset {data}: {counts} in {time.perf_counter() - started:.2f} s", err=True
             )
-        app = create_app(settings, specs, services)
+        shop = services.shops.demo_shop()
+        if settings.workers > 1:
+            services.close()  # each worker opens the store itself
+        else:
+            app = create_app(settings, specs, services)
     except (ValueError, OSError) as exc:
         fail(f"cannot start: {exc}")
     try:
@@ -91,14 +106,14 @@ def serve(host: str, port: int, access_log: bool, data: str | None, **overrides:
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     url = serving.url_of(sock)
-    shop = services.shops.demo_shop()
     click.echo(
         f"demo shop {shop.shop_id}: api_key {shop.api_key}  shop_key {shop.shop_key}  "
         f"oa_id {', '.join(map(str, shop.oa_ids))}",
         err=True,
     )
+    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
     ready = (
-        f"etelecom-sandbox ready on {url} (store {settings.store_kind}; "
+        f"etelecom-sandbox ready on {url} (store {settings.store_kind}{workers}; "
         f"shop API {url}/v1/shop, partner API {url}/v1/partner)"
     )
 
@@ -106,7 +121,11 @@ def serve(host: str, port: int, access_log: bool, data: str | None, **overrides:
         click.echo(ready)
         sys.stdout.flush()
 
-    serving.serve(sock, serving.config(app, access_log), announce)
+    if settings.workers > 1:
+        os.environ[WORKER_SETTINGS] = settings.to_json()
+        serving.serve_workers(sock, "mock_server.app:worker_app", settings.workers, announce)
+    else:
+        serving.serve(sock, serving.config(app, access_log), announce)
 
 
 def _size(path: str) -> int:

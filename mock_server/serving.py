@@ -12,6 +12,7 @@ from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.supervisors import Multiprocess
 
 START_TIMEOUT = 30.0
 Lifespan = Literal["auto", "on", "off"]
@@ -58,6 +59,31 @@ def config(app: ASGIApp, access_log: bool = False, lifespan: Lifespan = "on") ->
 def serve(sock: socket.socket, cfg: uvicorn.Config, on_ready: Callable[[], None]) -> None:
     """Serve on `sock` until interrupted."""
     _Server(cfg, on_ready).run(sockets=[sock])
+
+
+class _Workers(Multiprocess):
+    """uvicorn's worker supervisor, calling `on_ready` once every worker accepts requests."""
+
+    def __init__(self, cfg: uvicorn.Config, sock: socket.socket, on_ready: Callable[[], None]):
+        super().__init__(cfg, sockets=[sock])
+        self.on_ready = on_ready
+
+    def init_processes(self) -> None:
+        super().init_processes()
+        timeout = self.config.timeout_worker_healthcheck
+        if all(p.wait_until_ready(timeout, self.should_exit) for p in self.processes):
+            self.on_ready()
+        else:
+            self.should_exit.set()
+
+
+def serve_workers(
+    sock: socket.socket, factory: str, workers: int, on_ready: Callable[[], None]
+) -> None:
+    """Serve `factory` ("module:function" making the app) from `workers` processes sharing
+    `sock`, until interrupted. Each process builds its own app: they share only the store."""
+    cfg = uvicorn.Config(factory, factory=True, workers=workers, log_level="warning", lifespan="on")
+    _Workers(cfg, sock, on_ready).run()
 
 
 class ThreadedServer:

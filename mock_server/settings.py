@@ -6,9 +6,10 @@ fidelity notes give each one's source and how to change it.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 ENV_PREFIX = "ETELECOM_SANDBOX_"
@@ -64,6 +65,8 @@ class Settings:
     journal_mb: int = 16
     # Memory for encoded consents kept for list pages (MiB); the least recently used go first.
     encode_cache_mb: int = 32
+    # Worker processes serving one store (`serve --workers N`; SQLite only).
+    workers: int = 1
     # Needed by every control call when set; `serve` requires it on a non-loopback address.
     control_token: str | None = None
 
@@ -72,6 +75,19 @@ class Settings:
     demo_api_key: str = "1000000000000000001:sandbox-demo-api-key"
     demo_shop_key: str = "shop1000000000000000001:sandbox-demo-shop-key"
     demo_oa_ids: tuple[int, ...] = field(default=(1234567890123456789,))
+
+    def to_json(self) -> str:
+        """All fields, for a worker process to rebuild the same settings (`from_json`)."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        values: dict[str, Any] = json.loads(text)
+        defaults = cls()
+        for name, value in values.items():
+            if isinstance(getattr(defaults, name, None), tuple):
+                values[name] = tuple(value)  # JSON has lists
+        return cls(**values)
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

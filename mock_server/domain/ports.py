@@ -84,6 +84,14 @@ class OutboxStore(Protocol):
     def pending_outbox(self) -> list[OutboxEntry]:
         """Undelivered entries, oldest first (their `log` left empty: senders only append)."""
 
+    def claim_outbox(
+        self, owner: str, now: float, lease: float, due_only: bool = True
+    ) -> list[OutboxEntry]:
+        """Claim, for `lease` seconds, the oldest pending entry of each OA that is due (unless
+        `due_only` is false) and that no other owner holds: the entries `owner` may now send.
+        Several processes on one store never send the same entry at once, and an OA's entries
+        go out in order; a lease that runs out (its owner died) frees the entry again."""
+
     def outbox_counts(self) -> dict[str, int]: ...
 
     def record_attempt(self, entry: OutboxEntry) -> None:

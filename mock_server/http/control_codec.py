@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,7 +59,13 @@ def shop(shop: Shop) -> dict[str, Any]:
 
 
 def health(found: Health) -> dict[str, Any]:
-    return {"status": "ok", "store": found.store, "shops": found.shops, "consents": found.consents}
+    return {
+        "status": "ok",
+        "store": found.store,
+        "shops": found.shops,
+        "consents": found.consents,
+        "worker": str(os.getpid()),
+    }
 
 
 def clock(view: ClockView) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -60,7 +61,8 @@ class ShopService:
         demo = self.demo
         if self.store.shop_by_key(demo.api_key, partner=False) is None:
             new = NewShop(demo.shop_id, demo.api_key, demo.shop_key, demo.oa_ids, demo.name)
-            self._create(demo.shop_id, new)
+            with contextlib.suppress(AlreadyExists):  # another worker made it just now
+                self._create(demo.shop_id, new)
 
     def demo_shop(self) -> Shop:
         shop = self.store.shop_by_key(self.demo.api_key, partner=False)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
+import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -18,12 +20,20 @@ from dataclasses import dataclass
 import httpx
 
 from mock_server.domain import notices
-from mock_server.domain.model import DELIVERED, FAILED, OUTBOX_STATES, Attempt, OutboxEntry
+from mock_server.domain.model import (
+    DELIVERED,
+    FAILED,
+    OUTBOX_STATES,
+    PENDING,
+    Attempt,
+    OutboxEntry,
+)
 from mock_server.domain.ports import Store
 from mock_server.domain.world import World
 
 log = logging.getLogger("etelecom_sandbox.webhooks")
 TICK_SECONDS = 0.1
+LEASE_MARGIN_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,8 @@ class WebhookService:
         self.world = world
         self.rules = rules
         self.wall = wall
+        # Who claims outbox entries: one owner per process (and per service in it).
+        self.owner = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
         # The background loop and a drain call must not send the same event at once. One lock
         # per event loop: tests may serve the same sandbox from more than one loop in turn.
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
@@ -78,17 +90,12 @@ class WebhookService:
             return await self._deliver_due(client, skip_backoff)
 
     async def _deliver_due(self, client: httpx.AsyncClient, skip_backoff: bool) -> int:
-        tried = 0
-        held: set[tuple[int, int]] = set()  # OAs whose older event is still pending
-        for entry in self.store.pending_outbox():
-            oa = (entry.shop_id, entry.oa_id)
-            if oa in held:
-                continue
-            held.add(oa)
-            if skip_backoff or entry.next_attempt <= self.wall():
-                await self._attempt(client, entry)
-                tried += 1
-        return tried
+        # Claimed in the store: another process serving the same store sends none of these.
+        lease = self.rules.timeout_seconds * 2 + LEASE_MARGIN_SECONDS
+        entries = self.store.claim_outbox(self.owner, self.wall(), lease, not skip_backoff)
+        for entry in entries:
+            await self._attempt(client, entry)
+        return len(entries)
 
     async def _attempt(self, client: httpx.AsyncClient, entry: OutboxEntry) -> None:
         status: int | None = None
@@ -117,12 +124,18 @@ class WebhookService:
         self.store.record_attempt(entry)
 
     async def drain_webhooks(self) -> dict[str, int]:
-        """Deliver everything queued now, retrying without backoff, until nothing is pending."""
+        """Deliver everything queued now, retrying without backoff, until nothing is pending.
+        Events another process holds are waited for (it is sending them), within a bound."""
         with self.store.transaction():
             self.world.advance()
+        deadline = self.wall() + self.rules.timeout_seconds * 2 + LEASE_MARGIN_SECONDS
         async with httpx.AsyncClient() as client:
-            while await self.deliver_due(client, skip_backoff=True):
-                pass
+            while True:
+                if await self.deliver_due(client, skip_backoff=True):
+                    continue
+                if not self.store.outbox_counts().get(PENDING) or self.wall() > deadline:
+                    break
+                await asyncio.sleep(TICK_SECONDS)  # another worker holds the rest
         counts = self.store.outbox_counts()
         return {state: counts.get(state, 0) for state in OUTBOX_STATES}
 

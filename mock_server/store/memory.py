@@ -15,7 +15,7 @@ from mock_server.domain import states
 from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
-from mock_server.domain.model import Consent, OutboxEntry, Shop
+from mock_server.domain.model import PENDING, Consent, OutboxEntry, Shop
 from mock_server.domain.query import ConsentQuery, SortKey
 
 ORDERS = ("created_at", "updated_at")
@@ -97,6 +97,7 @@ class MemoryStore:
             self._events: list[tuple[int, int, Event]] = []  # heap of (due, seq, event)
             self._event_seq = itertools.count()
             self._outbox: dict[int, OutboxEntry] = {}
+            self._claims: dict[int, tuple[str, float]] = {}  # outbox id -> (owner, until)
             self._last_id = CONSENT_ID_BASE
 
     @contextmanager
@@ -233,6 +234,23 @@ class MemoryStore:
             pending = [e for e in self._outbox.values() if e.state == "pending"]
             return [replace(e, log=[]) for e in pending]
 
+    def claim_outbox(
+        self, owner: str, now: float, lease: float, due_only: bool = True
+    ) -> list[OutboxEntry]:
+        with self._lock:
+            firsts: dict[tuple[int, int], OutboxEntry] = {}
+            for entry in self._outbox.values():  # in id order
+                if entry.state == PENDING:
+                    firsts.setdefault((entry.shop_id, entry.oa_id), entry)
+            claimed = []
+            for entry in firsts.values():
+                holder, until = self._claims.get(entry.id, ("", 0.0))
+                free = not holder or holder == owner or until < now
+                if free and (not due_only or entry.next_attempt <= now):
+                    self._claims[entry.id] = (owner, now + lease)
+                    claimed.append(replace(entry, log=[]))
+            return claimed
+
     def outbox_counts(self) -> dict[str, int]:
         with self._lock:
             return dict(Counter(e.state for e in self._outbox.values()))
@@ -241,6 +259,7 @@ class MemoryStore:
         with self._lock:
             kept = self._outbox[entry.id]
             self._outbox[entry.id] = replace(entry, log=kept.log + entry.log[-1:])
+            self._claims.pop(entry.id, None)
 
     def outbox_log(self, limit: int) -> list[OutboxEntry]:
         with self._lock:

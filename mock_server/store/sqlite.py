@@ -295,6 +295,37 @@ class SQLiteStore:
     def pending_outbox(self) -> list[OutboxEntry]:
         return self._outbox("WHERE state = 'pending' ORDER BY id", (), with_log=False)
 
+    def claim_outbox(
+        self, owner: str, now: float, lease: float, due_only: bool = True
+    ) -> list[OutboxEntry]:
+        with self._lock:  # a read first: a quiet outbox takes no write lock
+            if (
+                self._db.execute("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").fetchone()
+                is None
+            ):
+                return []
+        with self.transaction():
+            firsts = [
+                int(row[0])
+                for row in self._db.execute(
+                    "SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY shop_id, oa_id"
+                )
+            ]
+            if not firsts:
+                return []
+            marks = ", ".join("?" for _ in firsts)
+            free = "(claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)"
+            due = "AND next_attempt <= ?" if due_only else ""
+            params: list[object] = [*firsts, owner, now] + ([now] if due_only else [])
+            entries = self._outbox(
+                f"WHERE id IN ({marks}) AND {free} {due} ORDER BY id", tuple(params), False
+            )
+            self._db.executemany(
+                "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                [(owner, now + lease, e.id) for e in entries],
+            )
+        return entries
+
     def outbox_counts(self) -> dict[str, int]:
         with self._lock:
             rows = self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state")
@@ -303,7 +334,8 @@ class SQLiteStore:
     def record_attempt(self, entry: OutboxEntry) -> None:
         with self.transaction():
             self._db.execute(
-                "UPDATE outbox SET state = ?, attempts = ?, next_attempt = ? WHERE id = ?",
+                "UPDATE outbox SET state = ?, attempts = ?, next_attempt = ?, claimed_by = NULL "
+                "WHERE id = ?",
                 (entry.state, entry.attempts, entry.next_attempt, entry.id),
             )
             if entry.log:

@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload TEXT NOT NULL,
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL,
-    next_attempt REAL NOT NULL
+    next_attempt REAL NOT NULL,
+    claimed_by TEXT,
+    claimed_until REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, id);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -68,4 +70,6 @@ CREATE INDEX IF NOT EXISTS attempts_by_entry ON attempts (outbox_id, at);
 MIGRATIONS = (
     ("shops", "name", "TEXT NOT NULL DEFAULT ''"),
     ("shop_oas", "name", "TEXT NOT NULL DEFAULT ''"),
+    ("outbox", "claimed_by", "TEXT"),
+    ("outbox", "claimed_until", "REAL NOT NULL DEFAULT 0"),
 )

@@ -1,0 +1,165 @@
+"""`serve --workers 2` on one SQLite file: two real worker processes agree on the clock, resets,
+shop creation, rules and webhook delivery (each event sent by one worker); reads of a quiet
+world take no write lock. The memory store refuses workers with one clear line."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contract_tests.receiver import receiving
+from tests.conftest import DEMO, DEMO_OA, START
+from tests.processes import run_cli, serving
+from tests.test_lifecycle import AGREES
+
+pytestmark = pytest.mark.slow
+AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("workers") / "shared.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def url(store: Path) -> Iterator[str]:
+    args = [
+        "--workers",
+        "2",
+        "--store",
+        f"sqlite:{store}",
+        "--clock-start",
+        START,
+        "--clock-rate",
+        "0",
+    ]
+    with serving(args) as root:
+        yield root
+
+
+def fresh() -> httpx.Client:
+    """A client that opens a new connection for every request, so both workers answer."""
+    return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=30)
+
+
+def by_worker(url: str, method: str, path: str, **kwargs: Any) -> list[Any]:
+    """The same request, each on a new connection: 40 answers, from both workers (the kernel
+    hands connections to whichever worker accepts; test_two_workers_answer shows both do)."""
+    with fresh() as http:
+        return [http.request(method, f"{url}{path}", **kwargs).json() for _ in range(40)]
+
+
+def test_two_workers_answer(url: str) -> None:
+    with fresh() as http:
+        pids = {http.get(f"{url}/_sandbox/health").json()["worker"] for _ in range(100)}
+    assert len(pids) == 2
+
+
+def test_a_clock_move_is_seen_by_both_workers(url: str) -> None:
+    moved = httpx.post(f"{url}/_sandbox/clock", json={"advance": "1h"}).json()["now"]
+    assert {a["now"] for a in by_worker(url, "GET", "/_sandbox/clock")} == {moved}
+
+
+def test_shops_made_at_once_get_distinct_ids_and_work_everywhere(url: str) -> None:
+    with fresh() as http:
+        shops = [http.post(f"{url}/_sandbox/shops", json={}).json() for _ in range(20)]
+    assert len({s["shop_id"] for s in shops}) == 20
+    for shop in shops[:3]:
+        auth = {"Authorization": f"Bearer {shop['api_key']}"}
+        answers = by_worker(url, "POST", "/v1/shop.Misc/CurrentAccount", json={}, headers=auth)
+        assert {a["id"] for a in answers} == {shop["shop_id"]}
+
+
+def test_rules_set_on_one_worker_decide_on_the_other(url: str) -> None:
+    shop = httpx.post(f"{url}/_sandbox/shops", json={}).json()
+    rules = {"shop_id": shop["shop_id"], "rules": [{"phone": "0911111111", "outcome": "no_zalo"}]}
+    assert httpx.put(f"{url}/_sandbox/rules", json=rules).status_code == 200
+    body = {
+        "oa_id": shop["oa_ids"][0],
+        "phone": "0911111111",
+        "call_type": "audio",
+        "reason_code": "update_order",
+    }
+    auth = {"Authorization": f"Bearer {shop['api_key']}"}
+    with fresh() as http:
+        made = [
+            http.post(f"{url}/v1/shop.Zalo/RequestConsent", json=body, headers=auth).json()
+            for _ in range(10)
+        ]
+    assert {m["error_code"] for m in made} == {-213}
+
+
+def test_reads_of_a_quiet_world_take_no_write_lock(url: str, store: Path) -> None:
+    """Another connection holds the write lock: listing and checking still answer."""
+    blocker = sqlite3.connect(store, isolation_level=None, timeout=1)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with fresh() as http:
+            for _ in range(6):
+                listed = http.post(
+                    f"{url}/v1/shop.Zalo/ListRequestConsent", json={}, headers=AUTH, timeout=3
+                )
+                assert listed.status_code == 200, listed.text
+                checked = http.post(
+                    f"{url}/v1/shop.Zalo/CheckConsent",
+                    json={"oa_id": DEMO_OA, "phone": "0912345678"},
+                    headers=AUTH,
+                    timeout=3,
+                )
+                assert checked.status_code == 200, checked.text
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+
+def test_each_webhook_event_is_sent_once_by_one_worker(url: str) -> None:
+    shop = httpx.post(f"{url}/_sandbox/shops", json={}).json()
+    auth = {"Authorization": f"Bearer {shop['api_key']}"}
+    oa = shop["oa_ids"][0]
+    with receiving() as hook, fresh() as http:
+        target = {"oa_id": oa, "webhook_url": hook.url}
+        assert http.post(f"{url}/v1/shop.Zalo/UpdateShopOA", json=target, headers=auth).is_success
+        phones = [AGREES] + [f"09123450{n:02d}" for n in range(9)]
+        for phone in phones:
+            body = {
+                "oa_id": oa,
+                "phone": phone,
+                "call_type": "audio",
+                "reason_code": "update_order",
+            }
+            assert http.post(
+                f"{url}/v1/shop.Zalo/RequestConsent", json=body, headers=auth
+            ).is_success
+        http.post(f"{url}/_sandbox/clock", json={"advance": "2m"})
+        # Both workers' senders run; drain waits for whatever the other one holds.
+        drained = http.post(f"{url}/_sandbox/webhooks/drain").json()
+        assert drained["pending"] == 0, drained
+        events = [
+            (e["event_name"], e["phone"], e.get("request_type") or e.get("user_consent"))
+            for e in hook.events
+        ]
+    assert len(events) == len(set(events)) == len(phones) + 1  # ten SENT, one ALLOW
+    assert ("user_reply_consent", "84900000001", "ALLOW") in events
+
+
+def test_a_reset_is_seen_by_both_workers(url: str) -> None:
+    shop = httpx.post(f"{url}/_sandbox/shops", json={}).json()
+    assert httpx.post(f"{url}/_sandbox/reset").status_code == 200
+    auth = {"Authorization": f"Bearer {shop['api_key']}"}
+    answers = by_worker(url, "POST", "/v1/shop.Misc/CurrentAccount", json={}, headers=auth)
+    assert {a["code"] for a in answers} == {"unauthenticated"}
+    assert {c["now"] for c in by_worker(url, "GET", "/_sandbox/clock")} == {START}
+    moved = httpx.post(f"{url}/_sandbox/clock", json={"set": "2026-01-01T00:00:01Z"})
+    assert moved.status_code == 200, moved.text  # no worker remembers the time before the reset
+
+
+def test_the_memory_store_refuses_workers() -> None:
+    result = run_cli(["serve", "--store", "memory", "--workers", "2", "--port", "0"])
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "needs a store the workers share" in result.stderr
