@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8080
 SERVE_ARGS ?=
 
-.PHONY: setup sandbox test lint unit bench clean
+.PHONY: setup sandbox test lint unit st bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+## Upstream schemathesis (st run, all checks and phases) on both specs against a served sandbox.
+EXAMPLES ?= 100
+st: $(STAMP)
+	$(BIN)/python scripts/st_run.py --examples $(EXAMPLES)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

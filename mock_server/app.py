@@ -114,6 +114,7 @@ def build_services(
                 settings.webhook_max_attempts,
                 settings.webhook_backoff_seconds,
                 settings.webhook_timeout_seconds,
+                settings.drain_seconds,
             ),
         ),
         loading=LoadService(store, policy.call_window_ms),

@@ -60,6 +60,8 @@ class Settings:
     webhook_max_attempts: int = 5
     webhook_backoff_seconds: float = 1.0
     webhook_timeout_seconds: float = 5.0
+    # How long one POST /_sandbox/webhooks/drain keeps trying before it answers.
+    drain_seconds: float = 5.0
     # How many requests the journal keeps, and how much memory their bodies may take (MiB).
     journal_size: int = 1000
     journal_mb: int = 16

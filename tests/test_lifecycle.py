@@ -251,7 +251,7 @@ def test_clock_reads_moves_and_never_goes_back(live: TestClient) -> None:
     assert move_clock(live, advance="1h30m")["now"] == "2026-01-01T01:30:00Z"
     assert move_clock(live, set="2026-02-01T00:00:00Z")["now"] == "2026-02-01T00:00:00Z"
     back = live.post("/_sandbox/clock", json={"set": "2026-01-01T00:00:00Z"})
-    assert back.status_code == 412 and back.json()["code"] == "failed_precondition"
+    assert back.status_code == 409 and back.json()["code"] == "aborted"
     running = move_clock(live, rate=1)
     assert (running["rate"], running["frozen"]) == (1.0, False)
     now = datetime.fromisoformat(live.get("/_sandbox/clock").json()["now"])

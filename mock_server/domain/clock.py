@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from mock_server.domain.errors import FailedPrecondition, OutOfRange
+from mock_server.domain.errors import Conflict
 from mock_server.domain.ports import MetaStore
-from mock_server.domain.timefmt import LAST_MS, format_rfc3339
+from mock_server.domain.timefmt import LAST_MS, format_rfc3339, later
 
 CLOCK_META = "clock"
 
@@ -66,19 +66,15 @@ class Clock:
         return now
 
     def advance(self, delta_ms: int) -> int:
-        now = self.now_ms()
-        if now + delta_ms > LAST_MS:
-            raise OutOfRange(
-                "advance", f"would move the clock past {format_rfc3339(LAST_MS)}, its last instant"
-            )
-        return self.set(now + delta_ms)
+        """Move on by `delta_ms`; past the end of time the clock stops there."""
+        return self.set(later(self.now_ms(), delta_ms))
 
     def set(self, instant_ms: int) -> int:
-        if instant_ms > LAST_MS:
-            raise OutOfRange("set", f"is past {format_rfc3339(LAST_MS)}, the clock's last instant")
+        """Move to an instant (past the end of time: to its end); never backwards."""
+        instant_ms = min(instant_ms, LAST_MS)
         now = self.now_ms()
         if instant_ms < now:
-            raise FailedPrecondition(
+            raise Conflict(
                 f"set: the clock never moves backwards (it is {format_rfc3339(now)}, "
                 f"asked {format_rfc3339(instant_ms)})",
                 "set",

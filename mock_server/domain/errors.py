@@ -36,9 +36,9 @@ class AlreadyExists(DomainError):
     """A unique value (a shop id, a key) is taken already."""
 
 
+class Conflict(DomainError):
+    """The request conflicts with the state as it is now (a clock asked to go back)."""
+
+
 class FailedPrecondition(DomainError):
     """The state does not allow the change (a final consent, a clock that cannot go back)."""
-
-
-class OutOfRange(InvalidField):
-    """A value of the right type outside what the sandbox can represent (year 9999, 2^63)."""

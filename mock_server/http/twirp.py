@@ -34,6 +34,7 @@ CODES: dict[type[errors.DomainError], str] = {
     errors.NotFound: "not_found",
     errors.NotOwned: "not_found",
     errors.AlreadyExists: "already_exists",
+    errors.Conflict: "aborted",
     errors.FailedPrecondition: "failed_precondition",
 }
 

@@ -34,6 +34,7 @@ from mock_server.domain.world import World
 log = logging.getLogger("etelecom_sandbox.webhooks")
 TICK_SECONDS = 0.1
 LEASE_MARGIN_SECONDS = 5.0
+MIN_TIMEOUT_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class DeliveryRules:
     max_attempts: int = 5
     backoff_seconds: float = 1.0  # the first retry's delay; it doubles each time
     timeout_seconds: float = 5.0
+    drain_seconds: float = 5.0  # how long one drain may keep trying
 
 
 @dataclass(frozen=True)
@@ -83,21 +85,29 @@ class WebhookService:
     def get_deliveries(self, limit: int) -> list[OutboxEntry]:
         return self.store.outbox_log(limit)
 
-    async def deliver_due(self, client: httpx.AsyncClient, skip_backoff: bool = False) -> int:
-        """One attempt at the oldest pending event of each OA that is due; how many were tried."""
+    async def deliver_due(
+        self, client: httpx.AsyncClient, skip_backoff: bool = False, deadline: float | None = None
+    ) -> int:
+        """One attempt at the oldest pending event of each OA that is due; how many were tried.
+        Attempts end by `deadline` (wall clock) when one is given."""
         lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
         async with lock:
-            return await self._deliver_due(client, skip_backoff)
+            return await self._deliver_due(client, skip_backoff, deadline)
 
-    async def _deliver_due(self, client: httpx.AsyncClient, skip_backoff: bool) -> int:
+    async def _deliver_due(
+        self, client: httpx.AsyncClient, skip_backoff: bool, deadline: float | None
+    ) -> int:
         # Claimed in the store: another process serving the same store sends none of these.
         lease = self.rules.timeout_seconds * 2 + LEASE_MARGIN_SECONDS
         entries = self.store.claim_outbox(self.owner, self.wall(), lease, not skip_backoff)
         for entry in entries:
-            await self._attempt(client, entry)
+            timeout = self.rules.timeout_seconds
+            if deadline is not None:
+                timeout = max(MIN_TIMEOUT_SECONDS, min(timeout, deadline - self.wall()))
+            await self._attempt(client, entry, timeout)
         return len(entries)
 
-    async def _attempt(self, client: httpx.AsyncClient, entry: OutboxEntry) -> None:
+    async def _attempt(self, client: httpx.AsyncClient, entry: OutboxEntry, timeout: float) -> None:
         status: int | None = None
         error = ""
         try:
@@ -105,7 +115,7 @@ class WebhookService:
                 entry.url,
                 content=entry.payload,
                 headers={"Content-Type": "application/json"},
-                timeout=self.rules.timeout_seconds,
+                timeout=timeout,
             )
             status = response.status_code
             if not 200 <= status < 300:
@@ -124,16 +134,17 @@ class WebhookService:
         self.store.record_attempt(entry)
 
     async def drain_webhooks(self) -> dict[str, int]:
-        """Deliver everything queued now, retrying without backoff, until nothing is pending.
-        Events another process holds are waited for (it is sending them), within a bound."""
+        """Deliver everything queued now, retrying without backoff, until nothing is pending
+        or the drain's time budget is spent (a target that hangs cannot hold a test for long).
+        Events another process holds are waited for (it is sending them), within that budget."""
         with self.store.transaction():
             self.world.advance()
-        deadline = self.wall() + self.rules.timeout_seconds * 2 + LEASE_MARGIN_SECONDS
+        deadline = self.wall() + self.rules.drain_seconds
         async with httpx.AsyncClient() as client:
-            while True:
-                if await self.deliver_due(client, skip_backoff=True):
+            while self.wall() < deadline:
+                if await self.deliver_due(client, skip_backoff=True, deadline=deadline):
                     continue
-                if not self.store.outbox_counts().get(PENDING) or self.wall() > deadline:
+                if not self.store.outbox_counts().get(PENDING):
                     break
                 await asyncio.sleep(TICK_SECONDS)  # another worker holds the rest
         counts = self.store.outbox_counts()
