@@ -10,6 +10,9 @@ calls, drift's reads. It is an ASGI app (schemathesis calls ASGI apps in-process
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import anyio
 import anyio.to_thread
 import httpx
@@ -52,6 +55,8 @@ class Gateway:
         self.target = target
         self.guard = guard
         self.in_process = in_process
+        # How the kit fits a generated case to this target (set by schema.build_schema).
+        self.fit_case: Callable[[Any], None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

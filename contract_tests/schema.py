@@ -14,22 +14,21 @@ from contract_tests.session import Kit
 from contract_tests.specfacts import INT64_INPUT_REF, OA_ID_REF, Operation
 
 INT64_MAX = 2**63 - 1
-# How to fit a case to its target, by the gateway its schema is bound to: schemathesis runs
-# `before_call` hooks for every schema, and this one is the only point every case passes
-# (generated, the spec's examples, stateful steps) before it is sent.
-_FITTERS: dict[int, Callable[[Any], None]] = {}
 
 
 def build_schema(kit: Kit) -> Any:
     schema = schemathesis.openapi.from_dict(copy.deepcopy(kit.facts.document), config=_config(kit))
     schema.app = kit.gateway
-    _FITTERS[id(kit.gateway)] = _fitter(kit)
+    kit.gateway.fit_case = _fitter(kit)
     return schema
 
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: Any) -> None:
-    fit = _FITTERS.get(id(case.operation.schema.app))
+    # schemathesis runs `before_call` hooks for every schema; this is the one point every case
+    # passes (generated, the spec's examples, stateful steps) before it is sent. The case's
+    # schema is bound to a kit's gateway, which knows how to fit it to its target.
+    fit = getattr(case.operation.schema.app, "fit_case", None)
     if fit is not None:
         fit(case)
 
