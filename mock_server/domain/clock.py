@@ -67,12 +67,16 @@ class Clock:
 
     def advance(self, delta_ms: int) -> int:
         """Move on by `delta_ms`; past the end of time the clock stops there."""
-        return self.set(later(self.now_ms(), delta_ms))
+        now = self.now_ms()
+        return self._move(later(now, delta_ms), now)
 
     def set(self, instant_ms: int) -> int:
         """Move to an instant (past the end of time: to its end); never backwards."""
+        return self._move(instant_ms, self.now_ms())
+
+    def _move(self, instant_ms: int, now: int) -> int:
+        # `now` is read once: a fast clock would otherwise run past a target just computed.
         instant_ms = min(instant_ms, LAST_MS)
-        now = self.now_ms()
         if instant_ms < now:
             raise Conflict(
                 f"set: the clock never moves backwards (it is {format_rfc3339(now)}, "
