@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from typing import Protocol
 
 from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import Consent, OutboxEntry, Shop
 from mock_server.domain.query import ConsentQuery, SortKey
+
+# Set (by the HTTP edge) while a request's service runs: its write transactions may join one
+# commit shared by the requests of the same event-loop tick; the request then awaits
+# `Store.committed()` before it answers, so nothing is acknowledged before it is kept.
+GROUP_COMMIT: ContextVar[bool] = ContextVar("group_commit", default=False)
 
 
 class MetaStore(Protocol):
@@ -107,6 +113,9 @@ class Store(MetaStore, ShopStore, ConsentStore, EventStore, OutboxStore, Protoco
     kind: str
 
     def transaction(self) -> AbstractContextManager[None]: ...
+
+    def committed(self) -> Awaitable[None]:
+        """Done once every write of this tick's shared commit is kept (see GROUP_COMMIT)."""
 
     def reset(self) -> None:
         """Forget everything."""

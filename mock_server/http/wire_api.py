@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.domain.model import Shop
+from mock_server.domain.ports import GROUP_COMMIT
 from mock_server.http.bodies import check_content_type, json_response, read_object
 from mock_server.http.codec import WireCodec
 from mock_server.http.twirp import bad_route
@@ -57,6 +58,7 @@ def wire_endpoint(
 ) -> Endpoint:
     """The endpoint of one spec operation."""
     partner = operation.partner
+    store = services.store
 
     async def endpoint(request: Request) -> Response:
         if request.method != "POST":
@@ -70,7 +72,13 @@ def wire_endpoint(
         body = await read_object(request)
         if validator is not None:
             validator.validate(body)
-        return json_response(handler(shop, body))
+        grouped = GROUP_COMMIT.set(True)  # writes join the tick's shared commit...
+        try:
+            answer = handler(shop, body)
+        finally:
+            GROUP_COMMIT.reset(grouped)
+        await store.committed()  # ...and nothing is answered before it is kept
+        return json_response(answer)
 
     return endpoint
 

@@ -7,7 +7,7 @@ import heapq
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -17,6 +17,7 @@ from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import PENDING, Consent, OutboxEntry, Shop
 from mock_server.domain.query import ConsentQuery, SortKey
+from mock_server.store.group import nothing_pending
 
 ORDERS = ("created_at", "updated_at")
 
@@ -105,6 +106,9 @@ class MemoryStore:
         # Memory changes cannot fail half-way, so holding the lock is the whole transaction.
         with self._lock:
             yield
+
+    def committed(self) -> Awaitable[None]:
+        return nothing_pending()  # memory keeps a change the moment it is made
 
     def create_shop(self, shop: Shop) -> None:
         with self._lock:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -22,7 +23,9 @@ from mock_server.domain.model import (
     Shop,
     as_row,
 )
+from mock_server.domain.ports import GROUP_COMMIT
 from mock_server.domain.query import ConsentQuery, SortKey
+from mock_server.store.group import Group, nothing_pending
 from mock_server.store.sqlite_schema import MIGRATIONS, SCHEMA
 
 _COLUMNS = ", ".join(CONSENT_FIELDS)
@@ -56,6 +59,7 @@ class SQLiteStore:
         # One connection shared by the event loop and test threads; the lock serialises it.
         self._lock = threading.RLock()
         self._depth = 0
+        self._group: Group | None = None  # the tick's shared transaction, while open
         self._shops: dict[tuple[bool, str], Shop] = {}
         # Meta (clock, rules, webhook targets) is read several times a request: cached, and
         # dropped whenever another connection commits (PRAGMA data_version tells).
@@ -91,6 +95,12 @@ class SQLiteStore:
                 finally:
                     self._depth -= 1
                 return
+            if GROUP_COMMIT.get() and self._on_loop():
+                with self._grouped():
+                    yield
+                return
+            if self._group is not None:  # a plain transaction commits what is shared first
+                self._group.close()
             self._db.execute("BEGIN IMMEDIATE")
             self._drop_stale_caches(force=True)
             self._depth = 1
@@ -98,13 +108,58 @@ class SQLiteStore:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
-                self._meta.clear()  # they may hold values this transaction set
-                self._shops.clear()
+                self._forget_cached()
                 raise
             else:
                 self._db.execute("COMMIT")
             finally:
                 self._depth = 0
+
+    @contextmanager
+    def _grouped(self) -> Iterator[None]:
+        """This request's work as a savepoint of the tick's shared transaction."""
+        if self._group is None:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._drop_stale_caches(force=True)
+            self._group = Group(self._commit_group)
+        self._db.execute("SAVEPOINT unit")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK TO unit")
+            self._db.execute("RELEASE unit")
+            self._forget_cached()
+            raise
+        else:
+            self._db.execute("RELEASE unit")
+        finally:
+            self._depth = 0
+
+    def _commit_group(self) -> None:
+        with self._lock:
+            self._group = None
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._db.execute("ROLLBACK")
+                self._forget_cached()
+                raise
+
+    def committed(self) -> Awaitable[None]:
+        group = self._group
+        return group.done if group is not None else nothing_pending()
+
+    def _on_loop(self) -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    def _forget_cached(self) -> None:
+        self._meta.clear()  # they may hold values the undone work set
+        self._shops.clear()
 
     def reset(self) -> None:
         with self.transaction():
