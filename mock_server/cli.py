@@ -12,7 +12,6 @@ from typing import Any, NoReturn
 import click
 
 from contract_tests.cli import contract, drift
-from mock_server import __version__
 from mock_server.extras import need_extra
 from mock_server.hosts import is_loopback
 from mock_server.settings import Settings, settings_from_env
@@ -34,7 +33,7 @@ def progress(label: str, length: int) -> Iterator[Any]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="etelecom-sandbox")
+@click.version_option(package_name="etelecom-consent-sandbox", prog_name="etelecom-sandbox")
 def main() -> None:
     """A stateful sandbox of eTelecom's Zalo Cloud consent API."""
 

@@ -33,3 +33,22 @@ def test_an_older_file_is_brought_up_to_date(tmp_path: Path) -> None:
     again = SQLiteStore(str(path))  # a second open migrates nothing twice
     assert again.shop_by_key("8:k", partner=False) == new
     again.close()
+
+
+def test_check_consent_reads_from_indexes(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "plans.sqlite3"))
+    for sql, index in (
+        (
+            "SELECT * FROM consents WHERE shop_id = 1 AND phone_norm = 'x' AND oa_id = 2 "
+            "AND status = 'P' ORDER BY created_at DESC, id DESC LIMIT 1",
+            "consents_by_phone",
+        ),
+        (
+            "SELECT * FROM consents WHERE shop_id = 1 AND oa_id = 2 AND phone_norm = 'x' "
+            "AND reply_status = 'P' ORDER BY expires_at DESC LIMIT 1",
+            "consents_agreed",
+        ),
+    ):
+        plan = " ".join(str(row[-1]) for row in store._db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert f"INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan
+    store.close()

@@ -11,6 +11,7 @@ import yaml
 
 from mock_server.domain.errors import InvalidField
 from mock_server.domain.scenarios import RuleBook, RuleDocument, parse_rules
+from mock_server.spec.document import SAFE_LOADER
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ def read_scenario_file(path: Path, validate: Callable[[Any], None]) -> list[dict
     """The rules of a scenario file, checked by `validate` (the spec's ScenarioFile) and
     parsed; ValueError naming the file and the problem."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read scenario file {path}: {exc}") from None
     try:

@@ -16,8 +16,7 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mock_server.domain import notices
 from mock_server.domain.model import (
@@ -30,6 +29,9 @@ from mock_server.domain.model import (
 )
 from mock_server.domain.ports import Store
 from mock_server.domain.world import World
+
+if TYPE_CHECKING:  # imported when the first webhook is sent: it is slow to import
+    import httpx
 
 log = logging.getLogger("etelecom_sandbox.webhooks")
 TICK_SECONDS = 0.1
@@ -140,7 +142,7 @@ class WebhookService:
         with self.store.transaction():
             self.world.advance()
         deadline = self.wall() + self.rules.drain_seconds
-        async with httpx.AsyncClient() as client:
+        async with _client() as client:
             while self.wall() < deadline:
                 if await self.deliver_due(client, skip_backoff=True, deadline=deadline):
                     continue
@@ -152,7 +154,7 @@ class WebhookService:
 
     async def run(self) -> None:
         """Background loop of a serving sandbox: move the world on, send what is due."""
-        async with httpx.AsyncClient() as client:
+        async with _client() as client:
             while True:
                 try:
                     if self.world.due():
@@ -162,6 +164,12 @@ class WebhookService:
                 except Exception:  # keep serving; the next tick tries again
                     log.exception("webhook delivery failed")
                 await asyncio.sleep(TICK_SECONDS)
+
+
+def _client() -> httpx.AsyncClient:
+    import httpx
+
+    return httpx.AsyncClient()
 
 
 @contextlib.asynccontextmanager

@@ -259,9 +259,9 @@ class SQLiteStore:
         self, shop_id: int, oa_id: int, phone_norm: str, status: str
     ) -> Consent | None:
         return self._one(
-            f"SELECT {_COLUMNS} FROM consents WHERE shop_id = ? AND oa_id = ? AND phone_norm = ? "
+            f"SELECT {_COLUMNS} FROM consents WHERE shop_id = ? AND phone_norm = ? AND oa_id = ? "
             "AND status = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-            (shop_id, oa_id, phone_norm, status),
+            (shop_id, phone_norm, oa_id, status),
         )
 
     def longest_agreement(self, shop_id: int, oa_id: int, phone_norm: str) -> Consent | None:

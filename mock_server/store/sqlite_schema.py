@@ -31,8 +31,9 @@ CREATE INDEX IF NOT EXISTS consents_by_updated ON consents (shop_id, updated_at,
 CREATE INDEX IF NOT EXISTS consents_by_phone ON consents (shop_id, phone_norm, created_at, id);
 CREATE INDEX IF NOT EXISTS consents_waiting ON consents (shop_id, oa_id, phone_norm)
     WHERE reply_status = '{states.REPLY_WAITING}';
-CREATE INDEX IF NOT EXISTS consents_check
-    ON consents (shop_id, oa_id, phone_norm, status, created_at, id);
+-- CheckConsent's newest requests walk consents_by_phone back from the newest: one index fewer to
+-- keep on every insert (an earlier version had consents_check for it).
+DROP INDEX IF EXISTS consents_check;
 CREATE INDEX IF NOT EXISTS consents_agreed ON consents (shop_id, oa_id, phone_norm, expires_at)
     WHERE reply_status = '{states.REPLY_AGREED}';
 CREATE TABLE IF NOT EXISTS events (
