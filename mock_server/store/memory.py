@@ -1,8 +1,7 @@
-"""In-memory store: per-shop sorted indexes so a page costs O(log n + page)."""
+"""In-memory store: per-shop indexes (memory_index.py) so a page costs O(log n + page)."""
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import itertools
 import threading
@@ -11,74 +10,13 @@ from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
-from mock_server.domain import states
 from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import PENDING, Consent, OutboxEntry, Shop
 from mock_server.domain.query import ConsentQuery, SortKey
 from mock_server.store.group import nothing_pending
-
-ORDERS = ("created_at", "updated_at")
-
-
-class _ShopIndex:
-    """One shop's consents, each sort order kept as a sorted list of keys."""
-
-    def __init__(self) -> None:
-        self.by_id: dict[int, Consent] = {}
-        self.orders: dict[str, list[SortKey]] = {name: [] for name in ORDERS}
-        self.by_phone: dict[str, list[SortKey]] = {}  # phone_norm -> (created_at, id)
-        self.waiting: dict[tuple[int, str], set[int]] = {}  # (oa_id, phone_norm) -> ids
-        # For CheckConsent, by (oa_id, phone_norm): keys by status, and the agreement that
-        # runs longest (agreements never end early, so it is the one that may still run).
-        self.by_status: dict[tuple[int, str, str], list[SortKey]] = {}
-        self.agreement: dict[tuple[int, str], tuple[int, int]] = {}  # (expires_at, id)
-
-    def _track_history(self, consent: Consent, old: Consent | None) -> None:
-        who = (consent.oa_id, consent.phone_norm)
-        key = (consent.created_at, consent.id)
-        if old is None or old.status != consent.status:
-            if old is not None:
-                self.by_status[(*who, old.status)].remove(key)
-            _insort(self.by_status.setdefault((*who, consent.status), []), key)
-        if consent.reply_status == states.REPLY_AGREED and consent.expires_at is not None:
-            best = self.agreement.get(who)
-            mine = (consent.expires_at, consent.id)
-            if best is None or best < mine:
-                self.agreement[who] = mine
-
-    def _track_waiting(self, consent: Consent) -> None:
-        ids = self.waiting.setdefault((consent.oa_id, consent.phone_norm), set())
-        if consent.reply_status == states.REPLY_WAITING:
-            ids.add(consent.id)
-        else:
-            ids.discard(consent.id)
-
-    def add(self, consent: Consent) -> None:
-        self.by_id[consent.id] = consent
-        self._track_waiting(consent)
-        self._track_history(consent, None)
-        for name, keys in self.orders.items():
-            _insort(keys, (getattr(consent, name), consent.id))
-        _insort(self.by_phone.setdefault(consent.phone_norm, []), (consent.created_at, consent.id))
-
-    def update(self, consent: Consent) -> None:
-        old = self.by_id[consent.id]
-        keys = self.orders["updated_at"]
-        del keys[bisect.bisect_left(keys, (old.updated_at, old.id))]
-        _insort(keys, (consent.updated_at, consent.id))
-        self.by_id[consent.id] = consent
-        self._track_waiting(consent)
-        self._track_history(consent, old)
-
-
-def _insort(keys: list[SortKey], key: SortKey) -> None:
-    # New keys carry the latest time and id, so this is nearly always an append.
-    if not keys or keys[-1] < key:
-        keys.append(key)
-    else:
-        bisect.insort(keys, key)
+from mock_server.store.memory_index import ShopIndex
 
 
 class MemoryStore:
@@ -92,7 +30,7 @@ class MemoryStore:
         with self._lock:
             self._shops: dict[int, Shop] = {}
             self._keys: dict[tuple[bool, str], int] = {}
-            self._indexes: dict[int, _ShopIndex] = {}
+            self._indexes: dict[int, ShopIndex] = {}
             self._shop_of: dict[int, int] = {}  # consent id -> shop id
             self._meta: dict[str, str] = {}
             self._events: list[tuple[int, int, Event]] = []  # heap of (due, seq, event)
@@ -120,7 +58,7 @@ class MemoryStore:
             self._shops[shop.shop_id] = shop
             for k in wanted:
                 self._keys[k] = shop.shop_id
-            self._indexes[shop.shop_id] = _ShopIndex()
+            self._indexes[shop.shop_id] = ShopIndex()
 
     def shop_by_key(self, key: str, partner: bool) -> Shop | None:
         shop_id = self._keys.get((partner, key))
@@ -191,23 +129,13 @@ class MemoryStore:
             return []
         out: list[Consent] = []
         with self._lock:
-            for key in _walk(self._candidates(index, query), start, ascending):
-                consent = index.by_id[key[1]]
+            for consent_id in index.walk(query, start, ascending):
+                consent = index.by_id[consent_id]
                 if query.matches(consent):
                     out.append(consent)  # read-only: writers go through get_consent
                     if len(out) >= count:
                         break
         return out
-
-    @staticmethod
-    def _candidates(index: _ShopIndex, query: ConsentQuery) -> list[SortKey]:
-        if query.phone_norm is None:
-            return index.orders[query.sort_field]
-        keys = index.by_phone.get(query.phone_norm, [])
-        if query.sort_field == "created_at":
-            return keys
-        # A phone has few consents: re-key them by the requested field.
-        return sorted((getattr(index.by_id[i], query.sort_field), i) for _, i in keys)
 
     def count_consents(self) -> int:
         return len(self._shop_of)
@@ -287,14 +215,3 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
-
-
-def _walk(keys: list[SortKey], start: SortKey | None, ascending: bool) -> Iterator[SortKey]:
-    if ascending:
-        first = 0 if start is None else bisect.bisect_right(keys, start)
-        for position in range(first, len(keys)):
-            yield keys[position]
-    else:
-        last = len(keys) if start is None else bisect.bisect_left(keys, start)
-        for position in range(last - 1, -1, -1):
-            yield keys[position]
