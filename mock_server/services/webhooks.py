@@ -2,7 +2,8 @@
 (drainWebhooks), and the sender that POSTs the outbox in order per OA, with retries and backoff.
 
 Events are queued by the domain inside the transaction that changed the consent (see
-domain/notices.py); this module only sends them. Every attempt is logged in the store.
+domain/notices.py); this module only sends them, as the fault rules for deliveries allow
+(webhook_faults.py). Every attempt is logged in the store, with the fault rule that touched it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from dataclasses import dataclass
 import httpx
 
 from mock_server.domain import notices
+from mock_server.domain.faults import DELAY, DROP, DUPLICATE, REORDER, DeliveryFault
 from mock_server.domain.model import DELIVERED, FAILED, OUTBOX_STATES, Attempt, OutboxEntry
 from mock_server.domain.ports import Store
 from mock_server.domain.world import World
+from mock_server.services.webhook_faults import DeliveryFaults, Hold
 
 log = logging.getLogger("etelecom_sandbox.webhooks")
 TICK_SECONDS = 0.1
@@ -47,11 +50,13 @@ class WebhookService:
         world: World,
         rules: DeliveryRules,
         wall: Callable[[], float] = time.time,
+        faults: DeliveryFaults | None = None,
     ) -> None:
         self.store = store
         self.world = world
         self.rules = rules
         self.wall = wall
+        self.faults = faults
         # The background loop and a drain call must not send the same event at once. One lock
         # per event loop: tests may serve the same sandbox from more than one loop in turn.
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
@@ -80,17 +85,70 @@ class WebhookService:
     async def _deliver_due(self, client: httpx.AsyncClient, skip_backoff: bool) -> int:
         tried = 0
         held: set[tuple[int, int]] = set()  # OAs whose older event is still pending
-        for entry in self.store.pending_outbox():
+        pending = self.store.pending_outbox()
+        holds = self.faults.holds() if self.faults else {}
+        for n, entry in enumerate(pending):
             oa = (entry.shop_id, entry.oa_id)
             if oa in held:
                 continue
             held.add(oa)
-            if skip_backoff or entry.next_attempt <= self.wall():
-                await self._attempt(client, entry)
-                tried += 1
+            if not (skip_backoff or entry.next_attempt <= self.wall()):
+                continue
+            hold = holds.get(entry.id)
+            tried += await self._deliver(client, entry, hold, pending[n + 1 :], skip_backoff)
         return tried
 
-    async def _attempt(self, client: httpx.AsyncClient, entry: OutboxEntry) -> None:
+    async def _deliver(
+        self,
+        client: httpx.AsyncClient,
+        entry: OutboxEntry,
+        hold: Hold | None,
+        later: list[OutboxEntry],
+        skip_wall: bool,
+    ) -> int:
+        """One attempt at `entry` as the fault rules have it; how many attempts were made. A
+        drain skips wall-clock waits (backoff, wall delays); a virtual delay waits for the clock."""
+        fault = None
+        if self.faults is not None and hold is None:
+            fault = self.faults.decide(entry)
+            if fault is not None and fault.action in (DELAY, REORDER):
+                hold = self.faults.hold(entry, fault)
+        if hold is None or self.faults is None:
+            await self._attempt(client, entry, fault.rule_id if fault else "", fault)
+            return 1
+        if hold.action == REORDER:
+            # The OA's next event goes first, then this one; until there is one, it waits.
+            same_oa = ((e.shop_id, e.oa_id) == (entry.shop_id, entry.oa_id) for e in later)
+            following = next((e for e, same in zip(later, same_oa, strict=True) if same), None)
+            if following is None:
+                return 0
+            await self._attempt(client, following)
+            self.faults.release(entry.id)
+            await self._attempt(client, entry, hold.rule_id)
+            return 2
+        if not self.faults.over(hold, skip_wall):
+            return 0
+        self.faults.release(entry.id)
+        await self._attempt(client, entry, hold.rule_id)  # the delay was this attempt's fault
+        return 1
+
+    async def _attempt(
+        self,
+        client: httpx.AsyncClient,
+        entry: OutboxEntry,
+        rule_id: str = "",
+        fault: DeliveryFault | None = None,
+    ) -> None:
+        if fault is not None and fault.action == DROP:
+            self._record(entry, None, f"not sent: dropped by fault rule {rule_id}", rule_id)
+            return
+        status, error = await self._send(client, entry)
+        self._record(entry, status, error, rule_id)
+        if fault is not None and fault.action == DUPLICATE and not error:
+            status, error = await self._send(client, entry)
+            self._record(entry, status, error, rule_id, copy=True)
+
+    async def _send(self, client: httpx.AsyncClient, entry: OutboxEntry) -> tuple[int | None, str]:
         status: int | None = None
         error = ""
         try:
@@ -105,10 +163,17 @@ class WebhookService:
                 error = f"HTTP {status}"
         except Exception as exc:  # any failure to send is a failed attempt, logged, never a 500
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return status, error
+
+    def _record(
+        self, entry: OutboxEntry, status: int | None, error: str, rule_id: str, copy: bool = False
+    ) -> None:
         now = self.wall()
         entry.attempts += 1
-        entry.log.append(Attempt(now, status, error))
-        if not error:
+        entry.log.append(Attempt(now, status, error, rule_id))
+        if copy:
+            pass  # the second send of a delivered event: its answer changes nothing
+        elif not error:
             entry.state = DELIVERED
         elif entry.attempts >= self.rules.max_attempts:
             entry.state = FAILED

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     outbox_id INTEGER NOT NULL,
     at REAL NOT NULL,
     status INTEGER,
-    error TEXT NOT NULL
+    error TEXT NOT NULL,
+    fault TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS attempts_by_entry ON attempts (outbox_id, at);
 """
@@ -64,4 +65,5 @@ CREATE INDEX IF NOT EXISTS attempts_by_entry ON attempts (outbox_id, at);
 MIGRATIONS = (
     ("shops", "name", "TEXT NOT NULL DEFAULT ''"),
     ("shop_oas", "name", "TEXT NOT NULL DEFAULT ''"),
+    ("attempts", "fault", "TEXT NOT NULL DEFAULT ''"),
 )
