@@ -34,7 +34,7 @@ def send_through(url: str, live: bool) -> tuple[int, dict[str, str]]:
             response = client.post(LIST, json={}, headers=headers)
     finally:
         relay.close()
-    return response.status_code, response.headers
+    return response.status_code, dict(response.headers)
 
 
 def sandbox_headers(received: Received) -> set[str]:
