@@ -77,8 +77,10 @@ class Delay:
             return 0
         sigma = (math.log(max(self.b, self.a)) - math.log(self.a)) / _Z99
         z = NormalDist().inv_cdf(min(max(unit, 1e-12), 1 - 1e-12))
-        drawn = int(self.a * math.exp(min(sigma * z, 700.0)))
-        return min(drawn, self.cap) if self.cap else drawn
+        logged = math.log(self.a) + sigma * z  # in log space: no overflow, however far out
+        if self.cap and logged >= math.log(self.cap):
+            return self.cap
+        return round(math.exp(min(logged, 700.0)))
 
 
 @dataclass(frozen=True)
