@@ -129,9 +129,16 @@ class FaultBook:
         }
         return self._states(GLOBAL, now), shops
 
-    def has_rules(self, shop_id: int) -> bool:
-        """Cheap: whether a request of this shop has any rule to try."""
-        return any(self.store.get_meta(LIST_PREFIX + scope_of(s)) for s in (shop_id, None))
+    def may_touch_call(self, call: f.Call) -> bool:
+        """Cheap (no write, no counts): whether a rule matches this request at all."""
+        return self._any(call.shop_id, lambda r: r.matches_call(call))
+
+    def may_touch_delivery(self, delivery: f.Delivery) -> bool:
+        return self._any(delivery.shop_id, lambda r: r.matches_delivery(delivery))
+
+    def _any(self, shop_id: int, matches: Callable[[f.FaultRule], bool]) -> bool:
+        scopes = (scope_of(shop_id), GLOBAL)
+        return any(matches(p.rule) for scope in scopes for p in self._placed(scope))
 
     # Decisions -----------------------------------------------------------------------------
 

@@ -63,14 +63,15 @@ class FaultService:
         return self.get_faults()
 
     def decide_call(self, call: Call) -> Fault | None:
-        """What happens to this wire request; None (no transaction) when no rule could say."""
-        if not self.book.has_rules(call.shop_id):
+        """What happens to this wire request; None (without a transaction) when no rule
+        matches it."""
+        if not self.book.may_touch_call(call):
             return None
         with self.store.transaction():
             return self.book.decide_call(call, self.clock.now_ms())
 
     def decide_delivery(self, delivery: Delivery) -> DeliveryFault | None:
-        if not self.book.has_rules(delivery.shop_id):
+        if not self.book.may_touch_delivery(delivery):
             return None
         with self.store.transaction():
             return self.book.decide_delivery(delivery, self.clock.now_ms())

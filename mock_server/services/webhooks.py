@@ -123,6 +123,7 @@ class WebhookService:
             if following is None:
                 return 0
             await self._attempt(client, following)
+            self.faults.release(following.id)  # whatever held it, it has gone now
             self.faults.release(entry.id)
             await self._attempt(client, entry, hold.rule_id)
             return 2
