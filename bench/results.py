@@ -88,6 +88,23 @@ class Generation:
 
 
 @dataclass
+class DelayFigure:
+    """One fault rule's delay distribution: its setting's percentiles, the delays the sandbox
+    drew (from the journal) and the latency clients measured."""
+
+    setting: str
+    requests: int
+    concurrency: int
+    drawn_p50_ms: float
+    drawn_p99_ms: float
+    measured_p50_ms: float
+    measured_p99_ms: float
+    expected_p50_ms: float = 0.0
+    expected_p99_ms: float = 0.0
+    other_cpu: float | None = None
+
+
+@dataclass
 class Target:
     name: str  # e.g. "RequestConsent / ceiling, one phone"; one per store
     store: str
@@ -104,6 +121,7 @@ class Run:
     starts: list[ServerStart] = field(default_factory=list)
     dataset_loads: list[DatasetLoad] = field(default_factory=list)
     generations: list[Generation] = field(default_factory=list)
+    delays: list[DelayFigure] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     request_consent_bytes: int | None = None  # a real response's size, for the ceiling's body
 

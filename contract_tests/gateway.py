@@ -5,6 +5,8 @@ calls, drift's reads. It is an ASGI app (schemathesis calls ASGI apps in-process
                                                          ├─ the sandbox app, in-process
                                                          └─ Relay: over HTTP to a base URL
 
+To a live target, the Gateway sends no X-Sandbox-* header (they ask a sandbox for faults).
+
 `client()` gives a plain httpx client that goes through the same Gateway.
 """
 
@@ -21,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contract_tests.guard import Guard
 
 TEXT_PLAIN = [(b"content-type", b"text/plain; charset=utf-8")]
+SANDBOX_HEADERS = b"x-sandbox-"
 # Hop-by-hop headers, and the ones httpx recomputes once it has decoded the body.
 DROPPED_HEADERS = frozenset(
     {"host", "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
@@ -34,6 +37,13 @@ async def read_body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def without_sandbox_headers(scope: Scope) -> Scope:
+    """The request without the sandbox's own headers (X-Sandbox-Fault, X-Sandbox-Delay, ...):
+    they ask a sandbox for faults, and a live API is never sent them."""
+    headers = [(k, v) for k, v in scope["headers"] if not k.lower().startswith(SANDBOX_HEADERS)]
+    return {**scope, "headers": headers}
 
 
 def replay(body: bytes, receive: Receive) -> Receive:
@@ -66,6 +76,8 @@ class Gateway:
             return
         body = await read_body(receive)
         self.guard.admit(scope["method"], scope["path"], body)
+        if self.guard.live:
+            scope = without_sandbox_headers(scope)
         started = False
 
         async def watch(message: Message) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from mock_server.domain.clock import Clock
+from mock_server.domain.fault_book import FaultBook
+from mock_server.domain.faults import FaultPolicy
 from mock_server.domain.ids import secret_for
 from mock_server.domain.paging import CursorCodec
 from mock_server.domain.policy import Behaviours, Policy
@@ -19,12 +21,15 @@ from mock_server.domain.scenarios import RuleBook
 from mock_server.domain.timefmt import parse_rfc3339, within_range
 from mock_server.domain.world import World
 from mock_server.http.asgi import EdgeSettings, build_app
+from mock_server.http.faults import HEADER_MODES
 from mock_server.services import ClockStart, Services
 from mock_server.services.clock import ClockService
 from mock_server.services.consents import ConsentService
+from mock_server.services.faults import FaultService
 from mock_server.services.loading import LoadService
-from mock_server.services.scenarios import ScenarioService, read_scenario_file
+from mock_server.services.scenarios import ScenarioService, load_scenario_file, read_scenario_file
 from mock_server.services.shops import DemoShop, ShopService
+from mock_server.services.webhook_faults import DeliveryFaults
 from mock_server.services.webhooks import DeliveryRules, WebhookService
 from mock_server.settings import Settings
 from mock_server.spec import Specs, data_dir, load_specs
@@ -52,6 +57,8 @@ def create_app(
         journal_bytes=settings.journal_mb * 1024 * 1024,
         foreign_oa_error=settings.foreign_oa_error,
         encode_cache_bytes=settings.encode_cache_mb * 1024 * 1024,
+        fault_headers=settings.fault_headers,
+        fault_hang_seconds=settings.fault_hang_seconds,
     )
     return build_app(services, specs, facts, edge)
 
@@ -80,11 +87,20 @@ def build_services(
         if settings.magic_phones
         else []
     )
-    file_rules = (
-        read_scenario_file(Path(settings.scenarios), validate_file) if settings.scenarios else None
+    fault_policy = fault_policy_for(settings, facts)
+    scenario_file = (
+        load_scenario_file(Path(settings.scenarios), validate_file, fault_policy)
+        if settings.scenarios
+        else None
     )
     store = open_store(settings.store_kind, settings.store_path)
     clock = Clock(store)
+    faults = FaultService(
+        store,
+        clock,
+        FaultBook(store, fault_policy),
+        scenario_file.faults if scenario_file else None,
+    )
     world = World(store, clock, policy.webhook_app_id)
     rules = RuleBook(store, magic)
     demo = DemoShop(
@@ -106,7 +122,7 @@ def build_services(
             facts.check_messages,
         ),
         time=ClockService(store, clock),
-        scenarios=ScenarioService(rules, file_rules),
+        scenarios=ScenarioService(rules, scenario_file.rules if scenario_file else None),
         webhooks=WebhookService(
             store,
             world,
@@ -116,8 +132,10 @@ def build_services(
                 settings.webhook_timeout_seconds,
                 settings.drain_seconds,
             ),
+            faults=DeliveryFaults(store, clock, faults),
         ),
         loading=LoadService(store, policy.call_window_ms),
+        faults=faults,
     )
     try:
         services.start()
@@ -160,6 +178,23 @@ def policy_for(settings: Settings, facts: SpecFacts) -> Policy:
         delivery_unset=facts.zero_values["DeliveryStatus"],
         sort_fields=facts.sort_fields,
         webhook_app_id=s.webhook_app_id,
+    )
+
+
+def fault_policy_for(settings: Settings, facts: SpecFacts) -> FaultPolicy:
+    """What fault rules may name and how far their durations go: the specs say."""
+    if settings.fault_hang_seconds <= 0:
+        raise ValueError("fault_hang_seconds must be a positive number of seconds")
+    if settings.fault_headers not in HEADER_MODES:
+        raise ValueError(f"fault_headers {settings.fault_headers!r}: use {', '.join(HEADER_MODES)}")
+    return FaultPolicy(
+        operations=frozenset(facts.operation_names),
+        events=frozenset(facts.webhook_events),
+        codes=frozenset(facts.twirp_codes),
+        max_delay_ms=facts.fault_limits["FaultDelayDuration"],
+        max_retry_after_ms=facts.fault_limits["FaultRetryAfter"],
+        max_ttl_ms=facts.fault_limits["FaultTtl"],
+        seed=settings.seed,
     )
 
 

@@ -3,7 +3,8 @@
 One sandbox per test session (per xdist worker), served over real HTTP on 127.0.0.1:0 from a
 thread. Each test gets a new shop with its own keys and OA, so tests never see each other's
 consents and need no reset. The virtual clock is shared by the session: move it forward with
-relative steps (`advance`), never assume an absolute time set by another test.
+relative steps (`advance`), never assume an absolute time set by another test. Fault rules set
+through a shop (`fail_next`, `delay`, `faults`) are that shop's: other tests never see them.
 """
 
 from __future__ import annotations
@@ -96,6 +97,78 @@ class SandboxShop:
         """Deliver every queued webhook now; returns when none is left."""
         return self._control("POST", "/_sandbox/webhooks/drain")
 
+    def fail_next(
+        self,
+        operation: str,
+        code: str = "unavailable",
+        times: int = 1,
+        *,
+        phase: str = "before",
+        msg: str | None = None,
+        retry_after: str | None = None,
+        probability: float | None = None,
+    ) -> dict[str, Any]:
+        """Fail this shop's next `times` calls of `operation` ("RequestConsent", or an operationId
+        such as "partnerRequestConsent"; "*" for all). `code` is a Twirp code (answered with its
+        HTTP status; `retry_after` such as "2s" with resource_exhausted or unavailable), or
+        "drop", "hang" or "truncate". With phase="after" the call happens, then its answer is
+        lost. Returns the rule, with its id."""
+        if code in ("drop", "hang", "truncate"):
+            action: dict[str, Any] = {code: True}
+        else:
+            error = {"code": code, "msg": msg, "retry_after": retry_after}
+            action = {"error": {k: v for k, v in error.items() if v is not None}}
+        when = {"times": times, "phase": phase, "probability": probability}
+        return self._add_fault(operation, action, when)
+
+    def delay(
+        self,
+        operation: str,
+        duration: str | None = None,
+        *,
+        uniform: tuple[str, str] | None = None,
+        lognormal: tuple[str, str] | None = None,
+        times: int | None = None,
+        phase: str = "before",
+    ) -> dict[str, Any]:
+        """Delay this shop's calls of `operation` (wall time): by `duration` ("250ms"), by a
+        uniform draw (`uniform=("100ms", "2s")`), or a log-normal one (`lognormal=(median,
+        p99)`); all of them, or the next `times`. Returns the rule, with its id."""
+        shapes = {"fixed": duration, "uniform": uniform, "lognormal": lognormal}
+        given = {k: v for k, v in shapes.items() if v is not None}
+        if len(given) != 1:
+            raise ValueError("give one of duration, uniform=(min, max), lognormal=(median, p99)")
+        ((kind, value),) = given.items()
+        names = {"uniform": ("min", "max"), "lognormal": ("median", "p99")}.get(kind)
+        delay = {kind: dict(zip(names, value, strict=True)) if names else value}
+        return self._add_fault(operation, {"delay": delay}, {"times": times, "phase": phase})
+
+    def faults(self, rules: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Replace this shop's fault rules with `rules` (the control API's FaultRule documents),
+        or with None just read them; each comes back with its counts (`matched`, `hits`,
+        `active`). This shop's rules are tried before the global ones."""
+        if rules is None:
+            tables = self._control("GET", "/_sandbox/faults")
+        else:
+            body = {"shop_id": self.shop_id, "faults": rules}
+            tables = self._control("PUT", "/_sandbox/faults", body)
+        mine: list[dict[str, Any]] = tables["shops"].get(self.shop_id, [])
+        return mine
+
+    def clear_faults(self) -> None:
+        """Remove this shop's fault rules."""
+        self._control("DELETE", "/_sandbox/faults", params={"shop_id": self.shop_id})
+
+    def _add_fault(
+        self, operation: str, action: dict[str, Any], when: dict[str, Any]
+    ) -> dict[str, Any]:
+        rule = {
+            "match": {"operation": operation},
+            "action": action,
+            "when": {k: v for k, v in when.items() if v is not None},
+        }
+        return self._control("POST", "/_sandbox/faults", {"shop_id": self.shop_id, "fault": rule})
+
     def journal(self, path: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("path", path), ("limit", limit)) if v is not None}
         response = self.http.get(f"{self.url}/_sandbox/journal", params=params)
@@ -103,8 +176,10 @@ class SandboxShop:
         requests: list[dict[str, Any]] = response.json()["requests"]
         return requests
 
-    def _control(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        response = self.http.request(method, f"{self.url}{path}", json=body)
+    def _control(
+        self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        response = self.http.request(method, f"{self.url}{path}", json=body, params=params)
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
         result: dict[str, Any] = response.json()

@@ -71,6 +71,11 @@ class Settings:
     workers: int = 1
     # Needed by every control call when set; `serve` requires it on a non-loopback address.
     control_token: str | None = None
+    # Whether a request's X-Sandbox-Fault / X-Sandbox-Delay headers are honoured: "loopback"
+    # (requests from this machine), "on" or "off".
+    fault_headers: str = "loopback"
+    # How long a `hang` fault holds a request whose client does not give up (wall seconds).
+    fault_hang_seconds: float = 60.0
 
     # The demo shop every fresh sandbox starts with (keys shown in the README).
     demo_shop_id: int = 1000000000000000001

@@ -94,6 +94,17 @@ MISMATCHES: dict[str, tuple[Specs, str]] = {
         edited(wire=lambda d: d["webhooks"].pop("user_reply_consent")),
         "webhooks lacks",
     ),
+    "fault action": (
+        edited(
+            control=lambda d: d["components"]["schemas"]["FaultAction"]["properties"].pop("hang")
+        ),
+        "FaultAction",
+    ),
+    "fault phase": (
+        edited(control=drop_enum_value("FaultWhen", "after", "phase")),
+        "FaultWhen.phase",
+    ),
+    "retry code": (edited(wire=drop_enum_value("TwirpErrorCode", "unavailable")), "TwirpErrorCode"),
 }
 
 
@@ -109,3 +120,20 @@ def test_a_setting_the_spec_cannot_honour_stops_start_up() -> None:
         create_app(Settings(store="memory", default_sort="-id"))
     with pytest.raises(ValueError, match="foreign_oa_error"):
         create_app(Settings(store="memory", foreign_oa_error="teapot"))
+
+
+def test_fault_rules_name_the_operations_and_bounds_of_the_given_spec() -> None:
+    def longer_delays(document: dict[str, Any]) -> None:
+        document["components"]["schemas"]["FaultDelayDuration"]["x-maximum"] = "3h"
+
+    def without_partner_list_oa(document: dict[str, Any]) -> None:
+        del document["paths"]["/v1/partner.Zalo/ListOA"]
+
+    specs = edited(wire=without_partner_list_oa, control=longer_delays)
+    with TestClient(create_app(settings(), specs=specs)) as client:
+        slow = {"match": {"operation": "ListOA"}, "action": {"delay": {"fixed": "2h"}}}
+        assert client.put("/_sandbox/faults", json={"faults": [slow]}).status_code == 200
+        gone = {"match": {"operation": "partnerListOA"}, "action": {"drop": True}}
+        refused = client.put("/_sandbox/faults", json={"faults": [gone]})
+    assert refused.status_code == 400
+    assert refused.json()["meta"] == {"argument": "faults[0].match.operation"}

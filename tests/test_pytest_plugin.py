@@ -19,6 +19,10 @@ def create(shop, **fields):
     return response.json()
 
 
+def create_raw(shop, **fields):
+    return shop.call("RequestConsent", {"oa_id": shop.oa_id, **BODY, **fields})
+
+
 def listed(shop, **filter_):
     return shop.call("ListRequestConsent", {"filter": filter_}).json()["consents"]
 
@@ -75,6 +79,40 @@ def test_webhooks_and_journal(etelecom_sandbox):
     assert [e.get("request_type") or e.get("user_consent") for e in got] == ["SENT", "DENY"]
     mine = etelecom_sandbox.journal(path="RequestConsent")
     assert mine and mine[-1]["request"]["phone"] == "0900000002"
+
+
+def test_a_shop_that_breaks_every_call_of_its_own(etelecom_sandbox):
+    # Never cleared: the other tests, each on its own shop, must not notice.
+    broken = {"match": {"operation": "*"}, "action": {"error": {"code": "internal"}}}
+    etelecom_sandbox.faults([broken])
+    assert etelecom_sandbox.call("ListRequestConsent", {}).status_code == 500
+
+
+@pytest.mark.parametrize("n", range(3))
+def test_faults_are_the_shops_own(etelecom_sandbox, n):
+    shop = etelecom_sandbox
+    rule = shop.fail_next("ListRequestConsent", "unavailable", times=n + 1, retry_after="1s")
+    for _ in range(n + 1):
+        failed = shop.call("ListRequestConsent", {})
+        assert failed.status_code == 503 and failed.json()["code"] == "unavailable"
+        assert failed.headers["Retry-After"] == "1"
+        assert failed.headers["X-Sandbox-Fault-Rule"] == rule["id"]
+    assert shop.call("ListRequestConsent", {}).status_code == 200
+    counts = [(f["id"], f["hits"], f["active"]) for f in shop.faults()]
+    assert counts == [(rule["id"], n + 1, False)]
+    shop.delay("CheckConsent", "30ms", times=1)
+    late = shop.call("CheckConsent", {"oa_id": shop.oa_id, "phone": "0912345678"})
+    assert late.status_code == 200 and late.elapsed.total_seconds() >= 0.03
+    shop.fail_next("CheckConsent", "drop")
+    with pytest.raises(httpx.RemoteProtocolError):
+        shop.call("CheckConsent", {"oa_id": shop.oa_id, "phone": "0912345678"})
+    assert shop.journal(path="CheckConsent")[-1]["fault"]["action"] == "drop"
+    shop.fail_next("RequestConsent", "unavailable", phase="after")
+    lost = create_raw(shop, phone=f"091300000{n}")
+    assert lost.status_code == 503
+    assert [c["phone"] for c in listed(shop)] == [f"091300000{n}"]  # it happened all the same
+    shop.clear_faults()
+    assert shop.faults() == []
 """
 
 
@@ -82,14 +120,14 @@ def test_webhooks_and_journal(etelecom_sandbox):
 def test_plugin_in_a_users_project(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=9)
+    result.assert_outcomes(passed=13)
 
 
 @pytest.mark.slow
 def test_plugin_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-n", "2")
-    result.assert_outcomes(passed=9)
+    result.assert_outcomes(passed=13)
 
 
 @pytest.mark.slow

@@ -59,6 +59,7 @@ def test_the_readme_has_what_a_newcomer_needs() -> None:
         "### Magic phones",
         "### Moving the clock",
         "## Webhooks",
+        "## Testing failure handling",
         "## In your own tests",
         "## Contract tests",
         "## In CI",

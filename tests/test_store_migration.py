@@ -1,12 +1,12 @@
-"""A SQLite file made by an older sandbox (before shops and OAs had names) opens, keeps its
-shops, and takes new ones with names."""
+"""A SQLite file made by an older sandbox opens and is brought up to date: shops and OAs
+without names, delivery attempts without the fault rule that touched them."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from mock_server.domain.model import OfficialAccount, Shop
+from mock_server.domain.model import Attempt, OfficialAccount, Shop
 from mock_server.store.sqlite import SQLiteStore
 
 OLD_SCHEMA = """
@@ -51,4 +51,30 @@ def test_check_consent_reads_from_indexes(tmp_path: Path) -> None:
     ):
         plan = " ".join(str(row[-1]) for row in store._db.execute(f"EXPLAIN QUERY PLAN {sql}"))
         assert f"INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan
+    store.close()
+
+
+OLD_ATTEMPTS = """
+CREATE TABLE outbox (id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL, oa_id INTEGER NOT NULL,
+                     url TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL,
+                     attempts INTEGER NOT NULL, next_attempt REAL NOT NULL);
+CREATE TABLE attempts (outbox_id INTEGER NOT NULL, at REAL NOT NULL, status INTEGER,
+                       error TEXT NOT NULL);
+INSERT INTO outbox VALUES (1, 7, 42, 'http://127.0.0.1:9/hook', '{}', 'pending', 1, 0);
+INSERT INTO attempts VALUES (1, 1.5, 503, 'HTTP 503');
+"""
+
+
+def test_an_older_delivery_log_gains_the_fault_of_each_attempt(tmp_path: Path) -> None:
+    path = tmp_path / "old-log.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(OLD_ATTEMPTS)
+    store = SQLiteStore(str(path))
+    (entry,) = store.outbox_log(10)
+    assert entry.log == [Attempt(1.5, 503, "HTTP 503", "")]
+    entry.attempts += 1
+    entry.log.append(Attempt(2.5, None, "not sent: dropped by fault rule down", "down"))
+    store.record_attempt(entry)
+    (kept,) = store.outbox_log(10)
+    assert [a.fault for a in kept.log] == ["", "down"]
     store.close()

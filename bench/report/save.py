@@ -36,6 +36,7 @@ def document(run: Run, found: list[Target], elapsed_s: float) -> dict[str, Any]:
         "fixtures_generate": [
             {**asdict(g), "consents_per_s": round(g.per_second)} for g in run.generations
         ],
+        "fault_delays": [asdict(d) for d in run.delays],
         "targets": [asdict(t) for t in found],
         "problems": run.problems,
     }

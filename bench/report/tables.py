@@ -19,6 +19,7 @@ def print_report(run: Run, found: list[Target], opts: Options) -> None:
         scaling(run, opts.large),
         dataset_loads(run),
         generations(run),
+        delays(run),
         targets(found) if run.measurements else [],
         noise(run),
         problems(run),
@@ -121,6 +122,26 @@ def generations(run: Run) -> list[str]:
     return table(header, "lrrrr", rows)
 
 
+def delays(run: Run) -> list[str]:
+    """Fault delay distributions: the setting, what was drawn, what clients measured (ms)."""
+    if not run.delays:
+        return []
+    rows = [
+        [
+            d.setting,
+            f"{d.expected_p50_ms:.1f} / {d.expected_p99_ms:.1f}",
+            f"{d.drawn_p50_ms:.1f} / {d.drawn_p99_ms:.1f}",
+            f"{d.measured_p50_ms:.1f} / {d.measured_p99_ms:.1f}",
+            _num(d.other_cpu, ".2f"),
+        ]
+        for d in run.delays
+    ]
+    first = run.delays[0]
+    title = f"fault delay, ListOA ({first.requests} requests, {first.concurrency} at a time)"
+    header = [title, "setting p50 / p99", "drawn p50 / p99", "measured p50 / p99", "other"]
+    return table(header, "lrrrr", rows)
+
+
 def targets(found: list[Target]) -> list[str]:
     """One row per target, one column per store: the ratio and PASS, MISS or N/A."""
     names = list(dict.fromkeys(t.name for t in found))
@@ -143,6 +164,7 @@ def noise(run: Run) -> list[str]:
     figures: list[tuple[str, float | None]] = [(m.label, m.other_cpu) for m in run.measurements]
     figures += [(f"dataset-load {d.store}", d.other_cpu) for d in run.dataset_loads]
     figures += [("fixtures-generate", g.other_cpu) for g in run.generations]
+    figures += [(f"fault-delays {d.setting}", d.other_cpu) for d in run.delays]
     noisy = [other for _, other in figures if other is not None and other > NOISY_CPU]
     if not noisy:
         return []

@@ -81,6 +81,7 @@ class Attempt:
     at: float  # wall clock, seconds
     status: int | None  # HTTP status, None when no answer came
     error: str
+    fault: str = ""  # the id of the fault rule that touched this attempt
 
 
 @dataclass

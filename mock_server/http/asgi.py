@@ -1,5 +1,5 @@
 """The Starlette app: routes from both specs, one error handler per kind of failure, the
-journal, and a lifespan that runs webhook delivery."""
+journal, the fault edge around it all, and a lifespan that runs webhook delivery."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from mock_server.domain.errors import DomainError
 from mock_server.http.codec import WireCodec
 from mock_server.http.control_api import ControlOperation, control_endpoint, control_handlers
+from mock_server.http.fault_edge import FaultEdge, Holds
+from mock_server.http.faults import FaultGate
 from mock_server.http.internal import InternalErrors
 from mock_server.http.journal import Journal, JournalMiddleware
 from mock_server.http.twirp import ErrorTable, TwirpError, bad_route
@@ -41,6 +44,21 @@ class EdgeSettings:
     journal_bytes: int = 16 * 1024 * 1024
     foreign_oa_error: str = "not_found"
     encode_cache_bytes: int = 32 * 1024 * 1024
+    fault_headers: str = "loopback"
+    fault_hang_seconds: float = 60.0
+
+
+class SandboxApp(Starlette):
+    """Starlette, with the fault edge outside everything else: closing a connection needs the
+    server's own `send` (http/fault_edge.py)."""
+
+    fault_edge: FaultEdge | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.fault_edge is not None:
+            await self.fault_edge(scope, receive, send, super().__call__)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 async def no_route(request: Request) -> Response:
@@ -68,8 +86,15 @@ def not_simulated(facts: SpecFacts) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> Starlette:
+def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> SandboxApp:
     errors = ErrorTable(facts.status_by_code, edge.foreign_oa_error)
+    holds = Holds()
+    durations = BodyValidator(
+        specs.control.document, {"$ref": "#/components/schemas/Duration"}, whole="duration"
+    )
+    gate = FaultGate(
+        services.faults, services.faults.policy, edge.fault_headers, durations.validate_as
+    )
     codec = WireCodec(facts.zero_values, edge.encode_cache_bytes)
     journal = Journal(edge.journal_size, edge.journal_bytes, [edge.control_token or ""])
 
@@ -82,10 +107,14 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         schema = op.request_schema
         validator = BodyValidator(specs.wire.document, schema) if schema is not None else None
         routes.append(
-            Route(op.path, wire_endpoint(services, op, handler, validator), methods=ALL_METHODS)
+            Route(
+                op.path,
+                wire_endpoint(services, op, handler, validator, gate),
+                methods=ALL_METHODS,
+            )
         )
 
-    table = control_handlers(services, journal)
+    table = control_handlers(services, journal, holds, facts.fault_limits["FaultWait"])
     for path, by_method in specs.control.routes.items():
         missing = [op.operation_id for op in by_method.values() if op.operation_id not in table]
         if missing:
@@ -103,7 +132,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
 
     async def twirp_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, TwirpError)
-        return errors.response(exc)
+        return errors.response(exc, exc.headers)
 
     async def domain_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
@@ -120,7 +149,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
             yield
         services.close()
 
-    app = Starlette(
+    app = SandboxApp(
         routes=routes,
         exception_handlers={
             TwirpError: twirp_error,
@@ -133,6 +162,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
             Middleware(InternalErrors),
         ],
     )
+    app.fault_edge = FaultEdge(edge.fault_hang_seconds, holds)
     app.state.services = services
     app.state.journal = journal
     return app

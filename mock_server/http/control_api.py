@@ -11,9 +11,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_server.domain.fault_rules import duration_ms
 from mock_server.http import control_codec as encode
 from mock_server.http.bodies import check_content_type, json_response
 from mock_server.http.codec import consent_to_wire, to_int64
+from mock_server.http.fault_edge import Holds
 from mock_server.http.journal import Journal
 from mock_server.http.twirp import TwirpError, bad_route
 from mock_server.services import Services
@@ -25,9 +27,12 @@ Result = tuple[Any, int]
 Handler = Callable[[Any], Result | Awaitable[Result]]
 
 
-def control_handlers(services: Services, journal: Journal) -> dict[str, Handler]:
+def control_handlers(
+    services: Services, journal: Journal, holds: Holds, wait_limit_ms: int
+) -> dict[str, Handler]:
     """operationId -> what it does with its (validated) body or query."""
     shops, webhooks, scenarios = services.shops, services.webhooks, services.scenarios
+    faults = services.faults
 
     def health(_: Any) -> Result:
         return encode.health(shops.health()), 200
@@ -72,6 +77,24 @@ def control_handlers(services: Services, journal: Journal) -> dict[str, Handler]
     async def drain_webhooks(_: Any) -> Result:
         return await webhooks.drain_webhooks(), 200
 
+    async def get_faults(query: Any) -> Result:
+        if query.get("wait"):
+            await holds.settle(duration_ms(query["wait"], "wait", wait_limit_ms) / 1000)
+        return encode.fault_tables(faults.get_faults(), holds.count), 200
+
+    def put_faults(body: Any) -> Result:
+        tables = faults.put_faults(encode.optional_shop_id(body), body["faults"])
+        return encode.fault_tables(tables, holds.count), 200
+
+    def add_fault(body: Any) -> Result:
+        return encode.fault_state(
+            faults.add_fault(encode.optional_shop_id(body), body["fault"])
+        ), 201
+
+    def delete_faults(query: Any) -> Result:
+        tables = faults.delete_faults(encode.optional_shop_id(query))
+        return encode.fault_tables(tables, holds.count), 200
+
     return {
         "health": health,
         "createShop": create_shop,
@@ -86,6 +109,10 @@ def control_handlers(services: Services, journal: Journal) -> dict[str, Handler]
         "putWebhook": put_webhook,
         "getDeliveries": get_deliveries,
         "drainWebhooks": drain_webhooks,
+        "getFaults": get_faults,
+        "putFaults": put_faults,
+        "addFault": add_fault,
+        "deleteFaults": delete_faults,
     }
 
 

@@ -9,11 +9,13 @@ from typing import Any
 import orjson
 
 from mock_server.domain.durations import parse_duration_ms
+from mock_server.domain.fault_book import RuleState
 from mock_server.domain.model import OutboxEntry, Shop
 from mock_server.domain.requests import ClockMove, Force, NewShop
 from mock_server.domain.timefmt import format_rfc3339
-from mock_server.http.codec import to_instant, to_int64
+from mock_server.http.codec import time_or_none, to_instant, to_int64
 from mock_server.services.clock import ClockView
+from mock_server.services.faults import FaultTables
 from mock_server.services.scenarios import RuleTables
 from mock_server.services.shops import Health
 from mock_server.services.webhooks import Target
@@ -99,7 +101,34 @@ def _delivery(e: OutboxEntry) -> dict[str, Any]:
         "attempts": e.attempts,
         "event": orjson.loads(e.payload),
         "log": [
-            {"at": format_rfc3339(int(a.at * 1000)), "status": a.status, "error": a.error}
+            {
+                "at": format_rfc3339(int(a.at * 1000)),
+                "status": a.status,
+                "error": a.error,
+                "fault": a.fault,
+            }
             for a in e.log
         ],
+    }
+
+
+def fault_state(state: RuleState) -> dict[str, Any]:
+    """A rule as it was given (with its id), and what it has done."""
+    return {
+        **state.placed.document,
+        "matched": state.matched,
+        "hits": state.hits,
+        "active": state.active,
+        "remaining": state.remaining,
+        "expires_at": time_or_none(state.expires_at),
+    }
+
+
+def fault_tables(tables: FaultTables, held: int) -> dict[str, Any]:
+    return {
+        "global": [fault_state(s) for s in tables.global_rules],
+        "shops": {
+            str(shop): [fault_state(s) for s in rules] for shop, rules in tables.shops.items()
+        },
+        "held": held,
     }

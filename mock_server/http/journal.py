@@ -1,7 +1,9 @@
 """The request journal: the last requests with their bodies, for tests and debugging.
 
 An ASGI middleware, so it sees exactly what went over the wire. Authorization headers are
-never kept and keys are scrubbed from bodies before they are stored (redact.py). It is bounded
+never kept and keys are scrubbed from bodies before they are stored (redact.py). A request a
+fault touched carries the fault (its rule id, what it did); one that got no answer (a drop, a
+hang) has status 0 and no response. It is bounded
 twice: a number of entries and a byte budget for their bodies (oldest go first); each body is
 kept up to a size limit.
 """
@@ -15,7 +17,9 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.domain.faults import TRUNCATE
 from mock_server.domain.timefmt import format_rfc3339
+from mock_server.http.fault_edge import context_of
 from mock_server.http.redact import bearer, redact
 
 BODY_LIMIT = 64 * 1024
@@ -92,13 +96,26 @@ class JournalMiddleware:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
             secrets = (bearer(scope["headers"]), *self.journal.secrets)
-            self.journal.add(
-                {
-                    "at": format_rfc3339(self.now_ms()),
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "request": redact(bytes(request[:BODY_LIMIT]), secrets),
-                    "response": redact(bytes(response[:BODY_LIMIT]), secrets),
+            entry = {
+                "at": format_rfc3339(self.now_ms()),
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "request": redact(bytes(request[:BODY_LIMIT]), secrets),
+                "response": redact(bytes(response[:BODY_LIMIT]), secrets),
+            }
+            context = context_of(scope)
+            if context is not None and context.fault is not None:
+                fault = context.fault
+                entry["fault"] = {
+                    "rule": fault.rule_id,
+                    "action": fault.label,
+                    "phase": fault.phase,
+                    "delay_ms": fault.delay_ms,
                 }
-            )
+                if context.silent:  # a drop, a hang, or a client gone: nothing was sent
+                    entry["status"], entry["response"] = 0, b""
+                elif context.outcome == TRUNCATE:  # half the body went out
+                    sent = bytes(response[: len(response) // 2])
+                    entry["response"] = redact(sent[:BODY_LIMIT], secrets)
+            self.journal.add(entry)

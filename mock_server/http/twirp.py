@@ -17,11 +17,18 @@ from mock_server.domain import errors
 class TwirpError(Exception):
     """An error to be answered with Twirp's envelope."""
 
-    def __init__(self, code: str, msg: str, meta: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        msg: str,
+        meta: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{code}: {msg}")
         self.code = code
         self.msg = msg
         self.meta: dict[str, str] = dict(meta or {})
+        self.headers: dict[str, str] = dict(headers or {})  # e.g. Retry-After
 
     def body(self) -> dict[str, object]:
         return {"code": self.code, "msg": self.msg, "meta": self.meta}

@@ -1,4 +1,5 @@
-"""The wire API: decode -> validate (from the spec) -> service -> encode, Twirp-style."""
+"""The wire API: decode -> validate (from the spec) -> service -> encode, Twirp-style; a fault
+the request gets (http/faults.py) comes after the key and the body are read."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from mock_server.domain.model import Shop
 from mock_server.domain.ports import GROUP_COMMIT
 from mock_server.http.bodies import check_content_type, json_response, read_object
 from mock_server.http.codec import WireCodec
+from mock_server.http.faults import FaultGate
 from mock_server.http.twirp import bad_route
 from mock_server.services import Services
 from mock_server.spec import Operation
@@ -54,9 +56,13 @@ def wire_handlers(services: Services, codec: WireCodec) -> dict[str, Handler]:
 
 
 def wire_endpoint(
-    services: Services, operation: Operation, handler: Handler, validator: BodyValidator | None
+    services: Services,
+    operation: Operation,
+    handler: Handler,
+    validator: BodyValidator | None,
+    gate: FaultGate,
 ) -> Endpoint:
-    """The endpoint of one spec operation."""
+    """The endpoint of one spec operation, with the faults its requests get."""
     partner = operation.partner
     store = services.store
 
@@ -70,15 +76,20 @@ def wire_endpoint(
         check_content_type(request)
         shop = services.shops.authenticate(bearer_key(request), partner)
         body = await read_object(request)
-        if validator is not None:
-            validator.validate(body)
-        grouped = GROUP_COMMIT.set(True)  # writes join the tick's shared commit...
-        try:
-            answer = handler(shop, body)
-        finally:
-            GROUP_COMMIT.reset(grouped)
-        await store.committed()  # ...and nothing is answered before it is kept
-        return json_response(answer)
+
+        async def run() -> Response:
+            if validator is not None:
+                validator.validate(body)
+            grouped = GROUP_COMMIT.set(True)  # writes join the tick's shared commit...
+            try:
+                answer = handler(shop, body)
+            finally:
+                GROUP_COMMIT.reset(grouped)
+            await store.committed()  # ...and nothing is answered before it is kept
+            return json_response(answer)
+
+        fault = gate.decide(request, operation, shop, body)
+        return await run() if fault is None else await gate.run(request, fault, run)
 
     return endpoint
 

@@ -10,6 +10,7 @@ from mock_server.domain.ports import Store
 from mock_server.domain.world import World
 from mock_server.services.clock import ClockService
 from mock_server.services.consents import ConsentService
+from mock_server.services.faults import FaultService
 from mock_server.services.loading import LoadService
 from mock_server.services.scenarios import ScenarioService
 from mock_server.services.shops import ShopService
@@ -34,11 +35,13 @@ class Services:
     scenarios: ScenarioService
     webhooks: WebhookService
     loading: LoadService
+    faults: FaultService
 
     def start(self) -> None:
         """Bring a fresh or reopened store to its start state (keeping what it holds)."""
         self.clock.start(self.clock_start.start_ms, self.clock_start.rate)
         self.scenarios.start()
+        self.faults.start()
         self.shops.ensure_demo_shop()
 
     def reset(self) -> None:

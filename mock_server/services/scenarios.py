@@ -1,4 +1,5 @@
-"""Scenario rules: getRules, putRules, and reading a scenario file (YAML or JSON)."""
+"""Scenario rules: getRules, putRules, and reading a scenario file (YAML or JSON): its rules,
+and its fault rules (which services/faults.py keeps)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 import yaml
 
 from mock_server.domain.errors import InvalidField
+from mock_server.domain.fault_book import with_ids
+from mock_server.domain.fault_rules import parse_faults
+from mock_server.domain.faults import FaultPolicy
 from mock_server.domain.scenarios import RuleBook, RuleDocument, parse_rules
 from mock_server.spec.document import SAFE_LOADER
 
@@ -21,20 +25,41 @@ class RuleTables:
     magic_phones: list[Any]
 
 
-def read_scenario_file(path: Path, validate: Callable[[Any], None]) -> list[dict[str, Any]]:
-    """The rules of a scenario file, checked by `validate` (the spec's ScenarioFile) and
-    parsed; ValueError naming the file and the problem."""
+@dataclass(frozen=True)
+class ScenarioFile:
+    """What a scenario file holds: scenario rules, fault rules, or both (None: not given)."""
+
+    rules: list[dict[str, Any]] | None
+    faults: list[dict[str, Any]] | None
+
+
+def load_scenario_file(
+    path: Path, validate: Callable[[Any], None], fault_policy: FaultPolicy | None = None
+) -> ScenarioFile:
+    """A scenario file, checked by `validate` (the spec's ScenarioFile) and parsed (its faults
+    with `fault_policy`); ValueError naming the file and the problem."""
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read scenario file {path}: {exc}") from None
     try:
         validate(data)
-        rules: list[dict[str, Any]] = data["rules"]
-        parse_rules(rules, "rules")
+        rules: list[dict[str, Any]] | None = data.get("rules")
+        faults: list[dict[str, Any]] | None = data.get("faults")
+        if rules is not None:
+            parse_rules(rules, "rules")
+        if faults is not None:
+            if fault_policy is None:
+                raise InvalidField("faults", "are not read from this file")
+            parse_faults(with_ids(faults), "faults", fault_policy)
     except InvalidField as exc:
         raise ValueError(f"scenario file {path}: {exc.message}") from None
-    return rules
+    return ScenarioFile(rules, faults)
+
+
+def read_scenario_file(path: Path, validate: Callable[[Any], None]) -> list[dict[str, Any]]:
+    """The scenario rules of a file (see load_scenario_file)."""
+    return load_scenario_file(path, validate).rules or []
 
 
 class ScenarioService:

@@ -2,7 +2,8 @@
 (drainWebhooks), and the sender that POSTs the outbox in order per OA, with retries and backoff.
 
 Events are queued by the domain inside the transaction that changed the consent (see
-domain/notices.py); this module only sends them. Every attempt is logged in the store.
+domain/notices.py); this module only sends them, as the fault rules for deliveries allow
+(webhook_faults.py). Every attempt is logged in the store, with the fault rule that touched it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mock_server.domain import notices
+from mock_server.domain.faults import DELAY, DROP, DUPLICATE, REORDER, DeliveryFault
 from mock_server.domain.model import (
     DELIVERED,
     FAILED,
@@ -29,6 +31,7 @@ from mock_server.domain.model import (
 )
 from mock_server.domain.ports import Store
 from mock_server.domain.world import World
+from mock_server.services.webhook_faults import DeliveryFaults, Hold
 
 if TYPE_CHECKING:  # imported when the first webhook is sent: it is slow to import
     import httpx
@@ -61,11 +64,13 @@ class WebhookService:
         world: World,
         rules: DeliveryRules,
         wall: Callable[[], float] = time.time,
+        faults: DeliveryFaults | None = None,
     ) -> None:
         self.store = store
         self.world = world
         self.rules = rules
         self.wall = wall
+        self.faults = faults
         # Who claims outbox entries: one owner per process (and per service in it).
         self.owner = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
         # The background loop and a drain call must not send the same event at once. One lock
@@ -102,14 +107,78 @@ class WebhookService:
         # Claimed in the store: another process serving the same store sends none of these.
         lease = self.rules.timeout_seconds * 2 + LEASE_MARGIN_SECONDS
         entries = self.store.claim_outbox(self.owner, self.wall(), lease, not skip_backoff)
+        holds = self.faults.holds() if self.faults else {}
+        tried = 0
         for entry in entries:
             timeout = self.rules.timeout_seconds
             if deadline is not None:
                 timeout = max(MIN_TIMEOUT_SECONDS, min(timeout, deadline - self.wall()))
-            await self._attempt(client, entry, timeout)
-        return len(entries)
+            hold = holds.get(entry.id)
+            tried += await self._deliver(client, entry, hold, skip_backoff, timeout)
+        return tried
 
-    async def _attempt(self, client: httpx.AsyncClient, entry: OutboxEntry, timeout: float) -> None:
+    async def _deliver(
+        self,
+        client: httpx.AsyncClient,
+        entry: OutboxEntry,
+        hold: Hold | None,
+        skip_wall: bool,
+        timeout: float,
+    ) -> int:
+        """One attempt at `entry` as the fault rules have it; how many attempts were made. A
+        drain skips wall-clock waits (backoff, wall delays); a virtual delay waits for the clock."""
+        fault = None
+        if self.faults is not None and hold is None:
+            fault = self.faults.decide(entry)
+            if fault is not None and fault.action in (DELAY, REORDER):
+                hold = self.faults.hold(entry, fault)
+        if hold is None or self.faults is None:
+            await self._attempt(client, entry, timeout, fault.rule_id if fault else "", fault)
+            return 1
+        if hold.action == REORDER:
+            # The OA's next event goes first, then this one; until there is one, it waits. (No
+            # other process sends that one meanwhile: only an OA's oldest event can be claimed.)
+            following = next(
+                (
+                    e
+                    for e in self.store.pending_outbox()
+                    if (e.shop_id, e.oa_id) == (entry.shop_id, entry.oa_id) and e.id > entry.id
+                ),
+                None,
+            )
+            if following is None:
+                return 0
+            await self._attempt(client, following, timeout)
+            self.faults.release(following.id)  # whatever held it, it has gone now
+            self.faults.release(entry.id)
+            await self._attempt(client, entry, timeout, hold.rule_id)
+            return 2
+        if not self.faults.over(hold, skip_wall):
+            return 0
+        self.faults.release(entry.id)
+        await self._attempt(client, entry, timeout, hold.rule_id)  # the delay was its fault
+        return 1
+
+    async def _attempt(
+        self,
+        client: httpx.AsyncClient,
+        entry: OutboxEntry,
+        timeout: float,
+        rule_id: str = "",
+        fault: DeliveryFault | None = None,
+    ) -> None:
+        if fault is not None and fault.action == DROP:
+            self._record(entry, None, f"not sent: dropped by fault rule {rule_id}", rule_id)
+            return
+        status, error = await self._send(client, entry, timeout)
+        self._record(entry, status, error, rule_id)
+        if fault is not None and fault.action == DUPLICATE and not error:
+            status, error = await self._send(client, entry, timeout)
+            self._record(entry, status, error, rule_id, copy=True)
+
+    async def _send(
+        self, client: httpx.AsyncClient, entry: OutboxEntry, timeout: float
+    ) -> tuple[int | None, str]:
         status: int | None = None
         error = ""
         try:
@@ -124,10 +193,17 @@ class WebhookService:
                 error = f"HTTP {status}"
         except Exception as exc:  # any failure to send is a failed attempt, logged, never a 500
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return status, error
+
+    def _record(
+        self, entry: OutboxEntry, status: int | None, error: str, rule_id: str, copy: bool = False
+    ) -> None:
         now = self.wall()
         entry.attempts += 1
-        entry.log.append(Attempt(now, status, error))
-        if not error:
+        entry.log.append(Attempt(now, status, error, rule_id))
+        if copy:
+            pass  # the second send of a delivered event: its answer changes nothing
+        elif not error:
             entry.state = DELIVERED
         elif entry.attempts >= self.rules.max_attempts:
             entry.state = FAILED

@@ -12,7 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.domain import behaviour, check, lifecycle, model, states
+from mock_server.domain import behaviour, check, faults, lifecycle, model, states
+from mock_server.domain.durations import parse_duration_ms
 from mock_server.spec import Specs
 
 
@@ -33,6 +34,10 @@ class SpecFacts:
     # Methods of the real API the sandbox does not simulate, by service (x-unimplemented).
     unimplemented: dict[str, tuple[str, ...]]
     served: tuple[str, ...]  # "Service/Method" of every operation the spec has
+    # What fault rules may name: every operation's Twirp method and operationId.
+    operation_names: tuple[str, ...]
+    # The `x-maximum` of each bounded fault duration schema, in ms (FaultTtl, FaultWait, ...).
+    fault_limits: dict[str, int]
 
     @classmethod
     def read(cls, specs: Specs, store_kinds: Collection[str]) -> SpecFacts:
@@ -59,6 +64,8 @@ class SpecFacts:
         both = {f"{s}/{m}" for s, methods in unimplemented.items() for m in methods} & set(served)
         if both:
             raise SpecMismatch(f"x-unimplemented lists {sorted(both)}, which the spec serves")
+        _fault_facts(specs)
+        names = [name for op in wire.operations for name in (op.name, op.operation_id)]
         limit = wire.schema("PagingRequest")["properties"]["limit"]
         return cls(
             default_limit=int(limit["x-default-limit"]),
@@ -74,7 +81,27 @@ class SpecFacts:
             webhook_events=events,
             unimplemented=unimplemented,
             served=served,
+            operation_names=tuple(dict.fromkeys(names)),
+            fault_limits={
+                name: parse_duration_ms(str(control.schema(name)["x-maximum"]))
+                for name in FAULT_DURATIONS
+            },
         )
+
+
+FAULT_DURATIONS = ("FaultDelayDuration", "FaultRetryAfter", "FaultTtl", "FaultWait")
+
+
+def _fault_facts(specs: Specs) -> None:
+    """The fault rules' vocabulary: the spec's and the domain's must be the same."""
+    control = specs.control
+    _same("FaultAction", control.schema("FaultAction")["properties"], faults.ACTIONS)
+    _same("FaultWhen.phase", control.enum("FaultWhen", "phase"), faults.PHASES)
+    _same("FaultMatch.side", control.enum("FaultMatch", "side"), faults.SIDES)
+    _same("FaultDelay.clock", control.enum("FaultDelay", "clock"), faults.CLOCKS)
+    shapes = set(control.schema("FaultDelay")["properties"]) - {"clock"}
+    _same("FaultDelay's distributions", shapes, faults.DISTRIBUTIONS)
+    _within("TwirpErrorCode", faults.RETRY_CODES, specs.wire.enum("TwirpErrorCode"))
 
 
 def _service_method(path: str) -> str:

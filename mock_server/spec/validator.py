@@ -29,6 +29,13 @@ class BodyValidator:
         self._validator = jsonschema_rs.Draft202012Validator(root, validate_formats=True)
         self._pattern_messages = dict(_pattern_messages(document))
 
+    def validate_as(self, value: Any, name: str) -> None:
+        """Check a value that is not a body (a header, say); problems name it `name`."""
+        errors = list(self._validator.iter_errors(value))
+        if errors:
+            problem = self._problem(min(errors, key=lambda e: (_path(e.instance_path), e.message)))
+            raise InvalidField(name, problem.problem)
+
     def validate(self, body: Any) -> None:
         """Raise `invalid_argument` for the first problem (by field path), or return."""
         errors = list(self._validator.iter_errors(body))
@@ -58,7 +65,7 @@ class BodyValidator:
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Pattern):
             message = self._pattern_messages.get(str(kind.pattern))
             if message:
-                return InvalidField(where, f"{message} (got {_show(error.instance)})")
+                return InvalidField(where or self.whole, f"{message} (got {_show(error.instance)})")
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
             types = ", ".join(sorted(str(t) for t in kind.types))
             return InvalidField(
@@ -66,7 +73,8 @@ class BodyValidator:
             )
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Format):
             return InvalidField(
-                where, f"must be an RFC 3339 {kind.format} (got {_show(error.instance)})"
+                where or self.whole,
+                f"must be an RFC 3339 {kind.format} (got {_show(error.instance)})",
             )
         return InvalidField(where or self.whole, f"is invalid: {error.message}")
 

@@ -396,8 +396,9 @@ class SQLiteStore:
             if entry.log:
                 last = entry.log[-1]
                 self._db.execute(
-                    "INSERT INTO attempts VALUES (?, ?, ?, ?)",
-                    (entry.id, last.at, last.status, last.error),
+                    "INSERT INTO attempts (outbox_id, at, status, error, fault) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (entry.id, last.at, last.status, last.error, last.fault),
                 )
 
     def outbox_log(self, limit: int) -> list[OutboxEntry]:
@@ -413,7 +414,8 @@ class SQLiteStore:
                 entry.log = [
                     Attempt(*a)
                     for a in self._db.execute(
-                        "SELECT at, status, error FROM attempts WHERE outbox_id = ? ORDER BY at",
+                        "SELECT at, status, error, fault FROM attempts WHERE outbox_id = ? "
+                        "ORDER BY at, rowid",
                         (entry.id,),
                     )
                 ]

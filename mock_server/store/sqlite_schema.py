@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     outbox_id INTEGER NOT NULL,
     at REAL NOT NULL,
     status INTEGER,
-    error TEXT NOT NULL
+    error TEXT NOT NULL,
+    fault TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS attempts_by_entry ON attempts (outbox_id, at);
 """
@@ -73,4 +74,5 @@ MIGRATIONS = (
     ("shop_oas", "name", "TEXT NOT NULL DEFAULT ''"),
     ("outbox", "claimed_by", "TEXT"),
     ("outbox", "claimed_until", "REAL NOT NULL DEFAULT 0"),
+    ("attempts", "fault", "TEXT NOT NULL DEFAULT ''"),
 )
