@@ -21,6 +21,7 @@ from mock_server.http.asgi import EdgeSettings, build_app
 from mock_server.services import ClockStart, Services
 from mock_server.services.clock import ClockService
 from mock_server.services.consents import ConsentService
+from mock_server.services.inspector import InspectorService
 from mock_server.services.loading import LoadService
 from mock_server.services.scenarios import ScenarioService, read_scenario_file
 from mock_server.services.shops import DemoShop, ShopService
@@ -50,6 +51,7 @@ def create_app(
         journal_size=settings.journal_size,
         foreign_oa_error=settings.foreign_oa_error,
         encode_cache_bytes=settings.encode_cache_mb * 1024 * 1024,
+        allowed_hosts=tuple(h.strip() for h in settings.allowed_hosts.split(",") if h.strip()),
     )
     return build_app(services, specs, facts, edge)
 
@@ -106,6 +108,7 @@ def build_services(
             ),
         ),
         loading=LoadService(store, policy.call_window_ms),
+        inspector=InspectorService(store, world),
     )
     try:
         services.start()

@@ -65,6 +65,9 @@ class Settings:
     encode_cache_mb: int = 32
     # Needed by every control call when set; `serve` requires it on a non-loopback address.
     control_token: str | None = None
+    # Host names /_sandbox/ (control API, inspector) answers to besides loopback names, the
+    # address a request came in on and the host `serve` binds; comma-separated, `*` for any.
+    allowed_hosts: str = ""
 
     # The demo shop every fresh sandbox starts with (keys shown in the README).
     demo_shop_id: int = 1000000000000000001

@@ -1,12 +1,16 @@
 """The request journal: the last N requests with their bodies, for tests and debugging.
 
 An ASGI middleware, so it sees exactly what went over the wire. Authorization headers are
-never kept. Bodies are kept decoded when they are JSON, cut at a size limit otherwise.
+never kept. Bodies are kept decoded when they are JSON, cut at a size limit otherwise. Each
+entry has a sequence number that keeps growing for the sandbox's life (the inspector's live
+updates carry it) and how long the answer took. The inspector's own pages are not journaled.
 """
 
 from __future__ import annotations
 
 import collections
+import itertools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,22 +21,45 @@ from mock_server.domain.timefmt import format_rfc3339
 
 BODY_LIMIT = 64 * 1024
 SKIP = "/_sandbox/journal"
+UI_PREFIX = "/_sandbox/ui"
 
 
 class Journal:
     def __init__(self, size: int) -> None:
         self.entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=size)
+        self._numbers = itertools.count(1)
+        self.seq = 0  # the newest entry's number (0: none yet)
 
-    def find(self, path: str | None, limit: int | None) -> list[dict[str, Any]]:
-        found = [e for e in self.entries if not path or path in e["path"]]
-        found = found[-limit:] if limit else found
+    def add(self, entry: dict[str, Any]) -> None:
+        self.seq = next(self._numbers)
+        entry["seq"] = self.seq
+        self.entries.append(entry)
+
+    def find(
+        self,
+        path: str | None,
+        limit: int | None,
+        after: int | None = None,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Entries whose path contains `path`, numbered past `after` (and that `keep` keeps),
+        the newest `limit` of them, oldest first."""
+        found: list[dict[str, Any]] = []
+        for e in reversed(self.entries):
+            if after is not None and e["seq"] <= after:
+                break
+            if (not path or path in e["path"]) and (keep is None or keep(e)):
+                found.append(e)
+                if limit and len(found) >= limit:
+                    break
         # Bodies are kept as bytes and decoded only here: journaling stays cheap per request.
         return [
             {**e, "request": _decode(e["request"]), "response": _decode(e["response"])}
-            for e in found
+            for e in reversed(found)
         ]
 
     def clear(self) -> None:
+        """Forget the entries; the numbers go on (a reader resuming from one stays right)."""
         self.entries.clear()
 
 
@@ -52,9 +79,11 @@ class JournalMiddleware:
         self.now_ms = now_ms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == SKIP:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path == SKIP or path.startswith(UI_PREFIX):
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         request = bytearray()
         response = bytearray()
         status = 0
@@ -76,13 +105,23 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
-            self.journal.entries.append(
+            self.journal.add(
                 {
                     "at": format_rfc3339(self.now_ms()),
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": path,
+                    "query": scope.get("query_string", b"").decode("latin-1"),
+                    "content_type": _header(scope, b"content-type"),
                     "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                     "request": bytes(request),
                     "response": bytes(response),
                 }
             )
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""

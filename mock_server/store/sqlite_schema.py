@@ -40,6 +40,15 @@ CREATE TABLE IF NOT EXISTS events (
     window_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_due ON events (due, id);
+CREATE INDEX IF NOT EXISTS events_by_consent ON events (consent_id, due);
+CREATE TABLE IF NOT EXISTS history (
+    consent_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    forced INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_consent ON history (consent_id, at);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
     shop_id INTEGER NOT NULL,
@@ -48,7 +57,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload TEXT NOT NULL,
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL,
-    next_attempt REAL NOT NULL
+    next_attempt REAL NOT NULL,
+    consent_id INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, id);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -64,4 +74,10 @@ CREATE INDEX IF NOT EXISTS attempts_by_entry ON attempts (outbox_id, at);
 MIGRATIONS = (
     ("shops", "name", "TEXT NOT NULL DEFAULT ''"),
     ("shop_oas", "name", "TEXT NOT NULL DEFAULT ''"),
+    ("outbox", "consent_id", "INTEGER NOT NULL DEFAULT 0"),
 )
+
+# Indexes on migrated columns: made once the columns exist.
+AFTER_MIGRATIONS = """
+CREATE INDEX IF NOT EXISTS outbox_by_consent ON outbox (consent_id, id);
+"""
