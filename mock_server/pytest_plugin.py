@@ -94,7 +94,7 @@ class SandboxShop:
 
     def drain_webhooks(self) -> dict[str, Any]:
         """Deliver every queued webhook now; returns when none is left."""
-        return self._control("POST", "/_sandbox/webhooks/drain")
+        return self._control("POST", "/_sandbox/webhooks/drain", {})
 
     def journal(self, path: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("path", path), ("limit", limit)) if v is not None}

@@ -27,7 +27,7 @@ def receiver() -> Iterator[Received]:
 
 
 def drain(client: TestClient) -> dict[str, int]:
-    response = client.post("/_sandbox/webhooks/drain")
+    response = client.post("/_sandbox/webhooks/drain", json={})
     assert response.status_code == 200, response.text
     result: dict[str, int] = response.json()
     return result
@@ -170,7 +170,10 @@ def test_control_token_guards_every_control_call() -> None:
             assert denied.status_code == 401 and denied.json()["code"] == "unauthenticated"
             wrong = client.request(method, path, headers={"Authorization": "Bearer nope"})
             assert wrong.status_code == 401
-            allowed = client.request(method, path, headers={"Authorization": "Bearer s3cret"})
+            body = {} if method == "POST" else None  # calls that change state send JSON
+            allowed = client.request(
+                method, path, json=body, headers={"Authorization": "Bearer s3cret"}
+            )
             assert allowed.status_code == 200, allowed.text
         # The wire API keeps using shop keys.
         wire = client.post(

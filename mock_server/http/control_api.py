@@ -119,13 +119,13 @@ def control_endpoint(operations: Mapping[str, ControlOperation], token: str | No
                 request.method,
                 request.url.path,
             )
-        if request.method not in SAFE_METHODS:
-            # A browser form or a no-cors fetch cannot send JSON: state changes need it.
-            check_content_type(request)
         if not has_token(request, token):
             raise TwirpError(
                 "unauthenticated", "the control API needs Authorization: Bearer <token>"
             )
+        if request.method not in SAFE_METHODS:
+            # A browser form or a no-cors fetch cannot send JSON: state changes need it.
+            check_content_type(request)
         data: Any = None
         if op.body is not None:
             data = await _read_json(request)
