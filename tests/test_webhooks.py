@@ -170,7 +170,7 @@ def test_control_token_guards_every_control_call() -> None:
             assert denied.status_code == 401 and denied.json()["code"] == "unauthenticated"
             wrong = client.request(method, path, headers={"Authorization": "Bearer nope"})
             assert wrong.status_code == 401
-            body = {} if method == "POST" else None  # calls that change state send JSON
+            body: dict[str, str] | None = {} if method == "POST" else None  # JSON for changes
             allowed = client.request(
                 method, path, json=body, headers={"Authorization": "Bearer s3cret"}
             )

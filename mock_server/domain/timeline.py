@@ -7,7 +7,7 @@ from its fields (the delivery time, the reply and `updated_at`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mock_server.domain import lifecycle, states
 from mock_server.domain.lifecycle import Event
@@ -16,6 +16,13 @@ from mock_server.domain.model import Consent, Happening
 CREATED, FAILED, RECEIVED, SEEN = "created", "failed", "received", "seen"
 AGREED, REJECTED, NO_RESPONSE, EXPIRED = "agreed", "rejected", "no_response", "expired"
 REPLIES = {states.REPLY_AGREED: AGREED, states.REPLY_REJECTED: REJECTED}
+# Steps at the same instant come in the order a consent lives them.
+ORDER = {
+    name: n
+    for n, name in enumerate(
+        (CREATED, FAILED, RECEIVED, SEEN, AGREED, REJECTED, NO_RESPONSE, EXPIRED)
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,12 @@ def timeline(
     if consent.reply_status == states.REPLY_AGREED and consent.expires_at is not None:
         ended = consent.expires_at <= now
         steps.append(Step(EXPIRED, consent.expires_at, planned=not ended, note="calling window"))
-    steps += [_planned(event) for event in pending]
+    steps += [_planned(event) for event in _still_to_come(consent, pending)]
     first = consent.created_at
-    return sorted(steps, key=lambda s: (s.planned, first if s.at is None else s.at))
+    return sorted(
+        steps,
+        key=lambda s: (s.planned, first if s.at is None else s.at, ORDER.get(s.what, len(ORDER))),
+    )
 
 
 def _derived(consent: Consent, known: set[str]) -> list[Step]:
@@ -77,4 +87,15 @@ def _derived(consent: Consent, known: set[str]) -> list[Step]:
             out.append(Step(SEEN, None, note="before the deadline; the instant was not kept"))
     if answer is not None and answer not in known:
         out.append(Step(answer, consent.updated_at))
+    return out
+
+
+def _still_to_come(consent: Consent, pending: list[Event]) -> list[Event]:
+    """The pending events that will change the consent (a forced step makes some moot)."""
+    future, out = replace(consent), []
+    for event in sorted(pending, key=lambda e: e.due):
+        before = lifecycle.snapshot(future)
+        lifecycle.apply(future, event)
+        if lifecycle.snapshot(future) != before:
+            out.append(event)
     return out

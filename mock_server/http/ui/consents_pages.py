@@ -174,7 +174,7 @@ def _filter_form(ins: Inspector, view: ShopView, params: dict[str, str]) -> Mark
         return el(
             "select",
             el("option", "any", value=""),
-            *[el("option", o, value=o, selected=o == chosen) for o in options],
+            *[el("option", o, value=o, selected=o == chosen) for o in options if o],
             id=f"f-{name}",
             name=name,
         )

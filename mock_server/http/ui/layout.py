@@ -152,6 +152,7 @@ def page(view: View, clock: dict[str, Any], seq: int) -> Markup:
         el("meta", name="viewport", content="width=device-width, initial-scale=1"),
         el("title", f"{view.title} · sandbox inspector"),
         el("link", rel="stylesheet", href=f"{STATIC}/inspector.css"),
+        el("link", rel="icon", href=f"{STATIC}/favicon.svg", type="image/svg+xml"),
         el("script", type="module", src=f"{STATIC}/inspector.js"),
     )
     return Markup(f"<!doctype html>\n{el('html', head, body, lang='en')}\n")
@@ -173,6 +174,7 @@ def sign_in(message: str = "") -> Markup:
         el("meta", name="viewport", content="width=device-width, initial-scale=1"),
         el("title", "Sign in · sandbox inspector"),
         el("link", rel="stylesheet", href=f"{STATIC}/inspector.css"),
+        el("link", rel="icon", href=f"{STATIC}/favicon.svg", type="image/svg+xml"),
     )
     body = el(
         "body",
