@@ -95,6 +95,10 @@ class ThreadedServer:
             raise RuntimeError("the server did not start in time")
         return self
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         self._server.should_exit = True
         if self._thread.is_alive():

@@ -78,15 +78,15 @@ class Guard:
         if site in ("cross-site", "same-site"):
             return f"a {site} request may not change the sandbox (Sec-Fetch-Site)"
         origin = headers.get("origin")
-        if origin is not None and not _same_origin(origin, host):
+        if origin is not None and not _same_origin(origin, scope.get("scheme", "http"), host):
             return f'a request from origin "{origin}" may not change the sandbox'
         return None
 
 
-def _same_origin(origin: str, host: str) -> bool:
+def _same_origin(origin: str, scheme: str, host: str) -> bool:
     parts = urlsplit(origin)
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        return False  # "null" (a sandboxed frame, a file) or something odd
+    if parts.scheme != scheme or scheme not in DEFAULT_PORTS or not parts.hostname:
+        return False  # "null" (a sandboxed frame, a file), another scheme, or something odd
     default = DEFAULT_PORTS[parts.scheme]
     name, port = _split(host)
     return parts.hostname.lower() == name and str(parts.port or default) == (port or default)
