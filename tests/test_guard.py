@@ -4,6 +4,8 @@ or site, and needs JSON for them. The wire API answers real clients as before.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -14,7 +16,7 @@ EVIL = "http://evil.example"
 WIRE_AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
 
 
-def sandbox(**settings: object) -> TestClient:
+def sandbox(**settings: Any) -> TestClient:
     app = create_app(Settings(store="memory", clock_start=START, clock_rate=0, **settings))
     return TestClient(app, base_url="http://127.0.0.1:8080")
 

@@ -235,3 +235,24 @@ def test_the_spec_check_refuses_a_payload_it_does_not_describe() -> None:
         {**good, "event_name": "oa_sent_consent"},
     ):
         assert audit_webhook(facts(), broken), broken
+
+
+def test_an_event_is_delivered_again_on_request(live: TestClient, shop: Api) -> None:
+    with receiver() as hook:
+        set_target(shop, hook.url)
+        made = shop.request_consent(phone=AGREES)
+        assert drain(live)["delivered"] == 1
+        (sent,) = live.get("/_sandbox/webhooks/deliveries", params={"state": "delivered"}).json()[
+            "deliveries"
+        ]
+        assert sent["consent_id"] == made["id"] and sent["attempts"] == 1
+        again = live.post("/_sandbox/webhooks/redeliver", json={"id": sent["id"]})
+        assert again.status_code == 200, again.text
+        assert (again.json()["state"], again.json()["attempts"]) == ("pending", 0)
+        assert len(again.json()["log"]) == 1  # the first delivery stays in its log
+        assert drain(live) == {"delivered": 1, "failed": 0, "pending": 0}
+    assert [e["request_type"] for e in hook.events] == ["SENT", "SENT"]
+    (twice,) = live.get("/_sandbox/webhooks/deliveries").json()["deliveries"]
+    assert len(twice["log"]) == 2
+    missing = live.post("/_sandbox/webhooks/redeliver", json={"id": 999})
+    assert missing.status_code == 404 and missing.json()["meta"] == {"argument": "id"}
