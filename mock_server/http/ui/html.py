@@ -1,7 +1,7 @@
 """HTML built in Python with one rule: every value is escaped unless it is `Markup` already.
 
-`el("td", value)` escapes `value`; only `el`, `join` and `escape` make `Markup`, so text from a
-request body, a phone or a URL can never become markup by mistake.
+`el("td", value)` escapes `value`; only `el`, `join`, `escape` and `attr` make `Markup`, so text
+from a request body, a phone or a URL can never become markup by mistake.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-Child = object  # str, number, Markup, None (skipped), or an iterable of those
+Child = object  # str, number, Markup, None (skipped), or a list/tuple/iterable of those
+_escape = html.escape
 
 
 class Markup(str):
@@ -21,38 +22,44 @@ class Markup(str):
 def escape(value: object) -> Markup:
     if isinstance(value, Markup):
         return value
-    return Markup(html.escape(str(value), quote=True))
+    return Markup(_escape(value if isinstance(value, str) else str(value), True))
+
+
+def _render(child: Child) -> str:
+    if isinstance(child, str):
+        return child if isinstance(child, Markup) else _escape(child, True)
+    if child is None or child is False:
+        return ""
+    if isinstance(child, int | float):
+        return str(child)
+    if isinstance(child, list | tuple) or (
+        isinstance(child, Iterable) and not isinstance(child, bytes)
+    ):
+        return "".join(_render(c) for c in child)
+    return _escape(str(child), True)
 
 
 def join(children: Iterable[Child], separator: str = "") -> Markup:
-    return Markup(escape(separator).join(_flatten(children)))
-
-
-def _flatten(children: Iterable[Child]) -> Iterable[Markup]:
-    for child in children:
-        if child is None or child is False:
-            continue
-        if isinstance(child, str | int | float):
-            yield escape(child)
-        elif isinstance(child, Iterable):
-            yield from _flatten(child)
-        else:
-            yield escape(child)
+    return Markup(_escape(separator, True).join(_render(c) for c in children))
 
 
 VOID = frozenset({"br", "hr", "img", "input", "link", "meta"})
 
 
+def attr(value: object) -> str:
+    """An attribute value, escaped (quotes too)."""
+    return _escape(value if isinstance(value, str) else str(value), True)
+
+
 def el(tag: str, /, *children: Child, **attrs: object) -> Markup:
     """<tag attrs>children</tag>. `class_` is `class`, `data_x` is `data-x`; True is a bare
     attribute; None and False leave it out."""
-    parts = [tag]
+    opening = tag
     for key, value in attrs.items():
         if value is None or value is False:
             continue
         key = key.rstrip("_").replace("_", "-")
-        parts.append(key if value is True else f'{key}="{escape(value)}"')
-    opening = f"<{' '.join(parts)}>"
+        opening += f" {key}" if value is True else f' {key}="{attr(value)}"'
     if tag in VOID:
-        return Markup(opening)
-    return Markup(f"{opening}{join(children)}</{tag}>")
+        return Markup(f"<{opening}>")
+    return Markup(f"<{opening}>{''.join(_render(c) for c in children)}</{tag}>")

@@ -1,10 +1,12 @@
 """Live updates of the inspector: one server-sent event stream per open page.
 
 A page is told that something changed, never what: it then reloads its own view. Changes are
-read from counters (the journal's sequence, events applied to consents, webhook attempts), and
-pushes are coalesced: at most one every PUSH_INTERVAL seconds per stream, however busy the
-sandbox. Each push carries the journal's sequence as its event id, so a page that reconnects
-(with Last-Event-ID) is only pushed to if it missed something. Streams end when the client goes
+read from counters (the journal's sequence, events applied to consents, webhook attempts) on a
+shared beat of ticks PUSH_INTERVAL seconds apart, and pushes are coalesced: at most one per
+tick per stream (two a second), however busy the sandbox. Every stream pushes on the same
+ticks, so pages open on one view ask for the same version of it and share one rendering.
+Each push carries the journal's sequence as its event id, so a page that reconnects (with
+Last-Event-ID) is only pushed to if it missed something. Streams end when the client goes
 away and when the server shuts down (`close`), so they never hold uvicorn up.
 """
 
@@ -18,8 +20,7 @@ from typing import Any
 
 import orjson
 
-PUSH_INTERVAL = 0.5  # seconds between two pushes of one stream, at least: two a second at most
-POLL = 0.1  # how often a stream looks at the counters
+PUSH_INTERVAL = 0.5  # seconds between ticks; a stream pushes at most once a tick
 HEARTBEAT = 15.0  # a comment line when nothing was sent for this long (proxies, dead clients)
 RETRY_MS = 1000  # how soon a browser reconnects
 
@@ -52,9 +53,9 @@ class LiveUpdates:
             self.streams += change
             self._count.notify_all()
 
-    def message(self) -> bytes:
+    def message(self, tick: int) -> bytes:
         seq = self._seq()
-        data = {**self._clock(), "seq": seq, "sent": time.monotonic()}
+        data = {**self._clock(), "seq": seq, "tick": tick}
         return b"id: %d\nevent: change\ndata: %s\n\n" % (seq, orjson.dumps(data))
 
     async def stream(self, last_id: int | None) -> AsyncIterator[bytes]:
@@ -62,19 +63,21 @@ class LiveUpdates:
         try:
             yield b"retry: %d\n\n" % RETRY_MS
             # A page that has seen the newest request waits for the next change; any other
-            # (new, or one that missed requests while away) is pushed to at once.
+            # (new, or one that missed requests while away) is pushed to on the next tick.
             seen = self._version() if last_id is not None and last_id >= self._seq() else None
-            last_push = last_beat = time.monotonic() - PUSH_INTERVAL
+            last_beat = time.monotonic()
             while not self.closed:
+                await asyncio.sleep(PUSH_INTERVAL - time.monotonic() % PUSH_INTERVAL)
                 now = time.monotonic()
                 current = self._version()
-                if current != seen and now - last_push >= PUSH_INTERVAL:
-                    seen, last_push, last_beat = current, now, now
-                    yield self.message()
+                if self.closed:
+                    break
+                if current != seen:
+                    seen, last_beat = current, now
+                    yield self.message(round(now / PUSH_INTERVAL))
                 elif now - last_beat >= HEARTBEAT:
                     last_beat = now
                     yield b": still here\n\n"
-                await asyncio.sleep(POLL)
             yield b"event: closing\ndata: {}\n\n"
         finally:
             self._opened(-1)

@@ -5,6 +5,7 @@ sign-in for a sandbox with a control token, and the static files (no CDN: they s
 from __future__ import annotations
 
 import inspect
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -53,10 +54,35 @@ def _unauthorized(request: Request) -> Response:
     return _html(sign_in(), 401)
 
 
-def view_endpoint(ins: Inspector, build: Build) -> Callable[[Request], Awaitable[Response]]:
+class Fragments:
+    """Live regions by URL when it names the version a push announced (`v`): every page open on
+    a view reloads it on the same tick, and one rendering serves them all."""
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[str, tuple[str, int]] = OrderedDict()
+
+    def get(self, url: str) -> tuple[str, int] | None:
+        return self._kept.get(url)
+
+    def keep(self, url: str, body: str, status: int) -> None:
+        self._kept[url] = (body, status)
+        while len(self._kept) > self.SIZE:
+            self._kept.popitem(last=False)
+
+
+def view_endpoint(
+    ins: Inspector, build: Build, fragments: Fragments
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         if not has_token(request, ins.token):
             return _unauthorized(request)
+        shared = request.query_params.get("fragment") and request.query_params.get("v")
+        if shared and not wants_json(request):
+            kept = fragments.get(str(request.url))
+            if kept is not None:
+                return _html(*kept)
         try:
             made = build(ins, request)
             view = await made if inspect.isawaitable(made) else made
@@ -67,6 +93,8 @@ def view_endpoint(ins: Inspector, build: Build) -> Callable[[Request], Awaitable
         if wants_json(request):
             return json_response(view.data, view.status)
         if request.query_params.get("fragment"):
+            if shared:
+                fragments.keep(str(request.url), view.live, view.status)
             return _html(view.live, view.status)
         clock = ins.services.time.get_clock()
         return _html(page(view, clock_data(clock.now, clock.rate), ins.journal.seq), view.status)
@@ -117,8 +145,9 @@ def ui_routes(ins: Inspector, live: LiveUpdates) -> list[BaseRoute]:
         (f"{BASE}/outbox", traffic_pages.outbox),
         (f"{BASE}/journal", traffic_pages.journal),
     ]
+    fragments = Fragments()
     routes: list[BaseRoute] = [
-        Route(path, view_endpoint(ins, build), methods=["GET"]) for path, build in views
+        Route(path, view_endpoint(ins, build, fragments), methods=["GET"]) for path, build in views
     ]
     routes += [
         Route(f"{BASE}/events", events_endpoint(ins, live), methods=["GET"]),

@@ -10,8 +10,9 @@ from typing import Any
 import orjson
 
 from mock_server.domain.timefmt import format_rfc3339
-from mock_server.http.ui.html import Markup, el, join
+from mock_server.http.ui.html import Markup, attr
 
+COMMA, NEWLINE = ",\n", "\n"
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -37,14 +38,11 @@ def relative(at: int, now: int) -> str:
 def when(at: int | None, now: int) -> Markup:
     """An instant as the sandbox writes it, and how far it is from the sandbox's now."""
     if at is None:
-        return el("span", "—", class_="none")
-    text = format_rfc3339(at)
-    return join(
-        [
-            el("time", text, datetime=text),
-            " ",
-            el("span", relative(at, now), class_="rel", data_at=at),
-        ]
+        return Markup('<span class="none">—</span>')
+    text = attr(format_rfc3339(at))
+    return Markup(
+        f'<time datetime="{text}">{text}</time> '
+        f'<span class="rel" data-at="{at}">{attr(relative(at, now))}</span>'
     )
 
 
@@ -55,32 +53,33 @@ def field_path(path: str) -> tuple[str | int, ...]:
 
 def json_block(value: Any, mark: tuple[str | int, ...] | None = None) -> Markup:
     """`value` pretty-printed, with the node at `mark` (a refused field) highlighted."""
-    return el("pre", _node(value, (), mark, 0), class_="json")
+    out: list[str] = ['<pre class="json">']
+    _node(value, (), mark, 0, out)
+    out.append("</pre>")
+    return Markup("".join(out))
 
 
-def _node(value: Any, at: tuple[str | int, ...], mark: Any, depth: int) -> Markup:
+def _node(value: Any, at: tuple[str | int, ...], mark: Any, depth: int, out: list[str]) -> None:
+    marked = mark is not None and at == mark
+    if marked:
+        out.append('<mark class="refused" title="the field the sandbox refused">')
     pad = "  " * (depth + 1)
     if isinstance(value, dict) and value:
-        items = [
-            join(
-                [
-                    pad,
-                    el("span", _dumps(k), class_="key"),
-                    ": ",
-                    _node(v, (*at, k), mark, depth + 1),
-                ]
-            )
-            for k, v in value.items()
-        ]
-        text = join(["{\n", join(items, ",\n"), "\n", "  " * depth, "}"])
+        out.append("{\n")
+        for n, (k, v) in enumerate(value.items()):
+            out.append(f'{COMMA if n else ""}{pad}<span class="key">{attr(_dumps(k))}</span>: ')
+            _node(v, (*at, k), mark, depth + 1, out)
+        out.append(NEWLINE + "  " * depth + "}")
     elif isinstance(value, list) and value:
-        items = [join([pad, _node(v, (*at, n), mark, depth + 1)]) for n, v in enumerate(value)]
-        text = join(["[\n", join(items, ",\n"), "\n", "  " * depth, "]"])
+        out.append("[\n")
+        for n, v in enumerate(value):
+            out.append(f"{COMMA if n else ''}{pad}")
+            _node(v, (*at, n), mark, depth + 1, out)
+        out.append(NEWLINE + "  " * depth + "]")
     else:
-        text = el("span", _dumps(value), class_=_kind(value))
-    if mark is not None and at == mark:
-        return el("mark", text, class_="refused", title="the field the sandbox refused")
-    return text
+        out.append(f'<span class="{_kind(value)}">{attr(_dumps(value))}</span>')
+    if marked:
+        out.append("</mark>")
 
 
 def _dumps(value: Any) -> str:
