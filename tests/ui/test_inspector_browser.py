@@ -63,6 +63,8 @@ def test_a_consent_made_over_the_wire_appears_without_a_reload(
 def test_advance_2m_turns_a_magic_phone_to_agreed(
     page: Any, served: ThreadedServer, wire: Wire
 ) -> None:
+    for others in ("0900000002", "0900000003", "0900000004", "0912345678"):
+        wire.request_consent(others)  # rejects, never answers, fails at once, random
     made = wire.request_consent("0900000001")
     open_live(page, f"{served.url}/_sandbox/ui/shops/{SHOP}/consents")
     row = page.locator(f'tr[data-consent-id="{made["id"]}"]')
@@ -73,7 +75,7 @@ def test_advance_2m_turns_a_magic_phone_to_agreed(
         timeout=LIVE_WITHIN_MS
     )
     assert page.locator("#now").inner_text() == "2026-01-01T00:02:00Z"
-    screenshot(page, "consents-after-advance")
+    screenshot(page, "consents-after-advance")  # the README's picture (docs/inspector.png)
     assert page.problems == []
 
 
