@@ -58,6 +58,21 @@ def inspector_targets(run: Run, store: str) -> list[Target]:
             out.append(
                 Target(name, store, "<= 1.05", value, detail, "PASS" if value <= 1.05 else "MISS")
             )
+    quiet, busy = (
+        run.find(section="inspector", store=store, query=f"20 changes/s, {n} pages")
+        for n in (0, 10)
+    )
+    load = before or after
+    if quiet and busy and load and quiet.server_cpu_s is not None and busy.server_cpu_s:
+        pages_per_s = (busy.server_cpu_s - quiet.server_cpu_s) / busy.duration_s
+        load_per_s = (load.server_cpu_s or 0) / load.duration_s
+        if load_per_s > 0:
+            value = pages_per_s / load_per_s
+            detail = f"{pages_per_s * 1000:.1f} / {load_per_s * 1000:.0f} ms CPU per s"
+            name = "10 pages' own server CPU / RequestConsent load's"
+            out.append(
+                Target(name, store, "<= 0.05", value, detail, "PASS" if value <= 0.05 else "MISS")
+            )
     page = run.find(section="inspector", store=store, operation="inspector consents page")
     if page is not None:
         p50 = page.p50_ms
