@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8080
 SERVE_ARGS ?=
 
-.PHONY: setup sandbox test lint unit st bench clean
+.PHONY: setup sandbox test lint unit st bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ unit: $(STAMP)
 EXAMPLES ?= 100
 st: $(STAMP)
 	$(BIN)/python scripts/st_run.py --examples $(EXAMPLES)
+## Debian's Chromium, for the inspector's browser tests (pytest -m ui); installed when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+	@chromium --version 2>/dev/null
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

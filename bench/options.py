@@ -18,8 +18,10 @@ FIGURES = (
     "dataset-load",
     "fixtures-generate",
     "fault-delays",
+    "inspector-cost",
+    "inspector-render",
 )
-WRK_FIGURES = frozenset(FIGURES[:4])
+WRK_FIGURES = frozenset((*FIGURES[:4], "inspector-cost"))
 
 
 @dataclass(frozen=True)

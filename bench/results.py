@@ -35,6 +35,14 @@ class Measurement:
     # CPU cores other processes (not this server, wrk or run.py) kept busy during the run, on
     # average: how much the shared machine disturbed this figure.
     other_cpu: float | None = None
+    server_cpu_s: float | None = None  # CPU the server process used during the run
+
+    @property
+    def cpu_us_per_request(self) -> float | None:
+        """The server's CPU per answered request: what a request costs, whatever else ran."""
+        if not self.server_cpu_s or not self.requests:
+            return None
+        return self.server_cpu_s / self.requests * 1e6
 
     @property
     def label(self) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import options
 from harness import machine
-from measures import datasets, faults, wrk_runs
+from measures import datasets, faults, inspector, wrk_runs
 from report import save, tables
 from report.targets import targets
 from results import Run
@@ -35,6 +35,8 @@ MEASURES: dict[str, Measure] = {
     "dataset-load": datasets.dataset_load,
     "fixtures-generate": datasets.fixtures_generate,
     "fault-delays": faults.fault_delays,
+    "inspector-cost": inspector.cost,
+    "inspector-render": inspector.render,
 }
 
 

@@ -95,7 +95,7 @@ class ControlClient:
         return self.http.post("/_sandbox/force", json={"consent_id": consent_id, "action": action})
 
     def drain_webhooks(self) -> dict[str, Any]:
-        return self._call("POST", "/_sandbox/webhooks/drain", None)
+        return self._call("POST", "/_sandbox/webhooks/drain", {})
 
     def _call(self, method: str, path: str, body: Any, expect: int = 200) -> dict[str, Any]:
         response = self.http.request(method, path, json=body)

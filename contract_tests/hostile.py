@@ -256,7 +256,7 @@ def valid_requests(api_key: str, oa_id: str) -> list[tuple[str, Callable[[httpx.
         ("POST /_sandbox/shops", post("/_sandbox/shops", {}, 201)),
         ("GET /_sandbox/journal", get("/_sandbox/journal?limit=3")),
         ("GET /_sandbox/webhooks/deliveries", get("/_sandbox/webhooks/deliveries?limit=3")),
-        ("POST /_sandbox/webhooks/drain", post("/_sandbox/webhooks/drain", None)),
+        ("POST /_sandbox/webhooks/drain", post("/_sandbox/webhooks/drain", {})),
     ]
 
 

@@ -26,6 +26,7 @@ from mock_server.services import ClockStart, Services
 from mock_server.services.clock import ClockService
 from mock_server.services.consents import ConsentService
 from mock_server.services.faults import FaultService
+from mock_server.services.inspector import InspectorService
 from mock_server.services.loading import LoadService
 from mock_server.services.scenarios import ScenarioService, load_scenario_file, read_scenario_file
 from mock_server.services.shops import DemoShop, ShopService
@@ -59,6 +60,7 @@ def create_app(
         encode_cache_bytes=settings.encode_cache_mb * 1024 * 1024,
         fault_headers=settings.fault_headers,
         fault_hang_seconds=settings.fault_hang_seconds,
+        allowed_hosts=tuple(h.strip() for h in settings.allowed_hosts.split(",") if h.strip()),
     )
     return build_app(services, specs, facts, edge)
 
@@ -136,6 +138,7 @@ def build_services(
         ),
         loading=LoadService(store, policy.call_window_ms),
         faults=faults,
+        inspector=InspectorService(store, world),
     )
     try:
         services.start()

@@ -78,6 +78,9 @@ def serve(host: str, port: int, access_log: bool, data: str | None, **overrides:
                 f"--host {host} is not a loopback address: give --control-token "
                 "(or ETELECOM_SANDBOX_CONTROL_TOKEN) so the control API is not open to the network"
             )
+        if not is_loopback(host):  # the bound host is one /_sandbox/ answers to
+            hosts = ",".join(filter(None, (settings.allowed_hosts, host)))
+            settings = settings.with_overrides(allowed_hosts=hosts)
         started = time.perf_counter()
         specs = load_specs()
         dataset = None

@@ -95,7 +95,7 @@ class SandboxShop:
 
     def drain_webhooks(self) -> dict[str, Any]:
         """Deliver every queued webhook now; returns when none is left."""
-        return self._control("POST", "/_sandbox/webhooks/drain")
+        return self._control("POST", "/_sandbox/webhooks/drain", {})
 
     def fail_next(
         self,
@@ -179,7 +179,12 @@ class SandboxShop:
     def _control(
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        response = self.http.request(method, f"{self.url}{path}", json=body, params=params)
+        # Every control call that changes state is JSON, even without a body (the guard of
+        # /_sandbox/ refuses anything else: a cross-site form cannot send it).
+        json_only = {"Content-Type": "application/json"} if body is None and method != "GET" else {}
+        response = self.http.request(
+            method, f"{self.url}{path}", json=body, params=params, headers=json_only
+        )
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
         result: dict[str, Any] = response.json()

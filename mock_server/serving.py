@@ -14,7 +14,11 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.supervisors import Multiprocess
 
+from mock_server.http.ui.live import close_streams
+
 START_TIMEOUT = 30.0
+# Open responses (an inspector's live stream) end themselves at shutdown; this is the backstop.
+GRACEFUL_SHUTDOWN = 10
 Lifespan = Literal["auto", "on", "off"]
 
 
@@ -29,6 +33,10 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             self.on_ready()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        close_streams(self.config.app)  # live streams end, so their connections can close
+        await super().shutdown(sockets)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -53,7 +61,13 @@ def url_of(sock: socket.socket) -> str:
 
 def config(app: ASGIApp, access_log: bool = False, lifespan: Lifespan = "on") -> uvicorn.Config:
     """uvicorn's settings: quiet, and the app's lifespan ("on"; "auto" for bare ASGI apps)."""
-    return uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan=lifespan)
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=access_log,
+        lifespan=lifespan,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+    )
 
 
 def serve(sock: socket.socket, cfg: uvicorn.Config, on_ready: Callable[[], None]) -> None:
@@ -106,6 +120,10 @@ class ThreadedServer:
             self.stop()
             raise RuntimeError("the server did not start in time")
         return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self) -> None:
         self._server.should_exit = True

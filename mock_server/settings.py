@@ -76,6 +76,9 @@ class Settings:
     fault_headers: str = "loopback"
     # How long a `hang` fault holds a request whose client does not give up (wall seconds).
     fault_hang_seconds: float = 60.0
+    # Host names /_sandbox/ (control API, inspector) answers to besides loopback names, the
+    # address a request came in on and the host `serve` binds; comma-separated, `*` for any.
+    allowed_hosts: str = ""
 
     # The demo shop every fresh sandbox starts with (keys shown in the README).
     demo_shop_id: int = 1000000000000000001

@@ -129,3 +129,8 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]
 @pytest.fixture
 def shop(live: TestClient) -> Api:
     return Api(live, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
+
+
+# Control calls that change state must be JSON, even without a body (the guard of /_sandbox/):
+# clients that make such calls without a body send this header by default.
+JSON_CALLS = {"Content-Type": "application/json"}

@@ -235,7 +235,7 @@ def test_loaded_waiting_consents_live_on(settings: Settings, tmp_path: Path) -> 
             found = [c for c in listed if c["created_at"] == consent["created_at"]]
             want = consent.get("future", {}).get("reply", states.REPLY_NO_RESPONSE)
             assert [c["reply_status"] for c in found] == [want], consent
-        assert not client.post("/_sandbox/webhooks/drain").json()["delivered"]
+        assert not client.post("/_sandbox/webhooks/drain", json={}).json()["delivered"]
 
 
 def test_loading_twice_adds_nothing(settings: Settings) -> None:

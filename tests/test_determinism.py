@@ -16,7 +16,7 @@ def transcript(settings: Settings) -> list[bytes]:
     auth = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
     out = []
     with TestClient(create_app(settings)) as client:
-        out.append(client.post("/_sandbox/shops").content)
+        out.append(client.post("/_sandbox/shops", json={}).content)
         for n in range(6):
             out.append(
                 client.post(

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from mock_server.spec import data_dir
-from tests.conftest import DEMO, DEMO_OA, START
+from tests.conftest import DEMO, DEMO_OA, JSON_CALLS, START
 from tests.processes import run_cli, serving
 
 EXAMPLE = data_dir("fixtures") / "scenarios" / "example-faults.yaml"
@@ -34,11 +34,13 @@ def request_consent(client: TestClient | httpx.Client, phone: str = "0912345678"
 def test_the_example_files_faults_and_rules_are_the_global_ones(tmp_path: Path) -> None:
     store = f"sqlite:{tmp_path / 'example.sqlite3'}"
     settings = Settings(store=store, clock_start=START, clock_rate=0, scenarios=str(EXAMPLE))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=JSON_CALLS) as client:
         ids = [r["id"] for r in client.get("/_sandbox/faults").json()["global"]]
         assert ids == ["busy-twice", "lost-answer", "slow-lists", "flaky-webhooks"]
         assert request_consent(client) == 503
-    with TestClient(create_app(settings)) as client:  # a restart keeps the counts
+    with TestClient(
+        create_app(settings), headers=JSON_CALLS
+    ) as client:  # a restart keeps the counts
         assert [request_consent(client) for _ in range(2)] == [503, 200]
         assert request_consent(client, "0912000999") == 408  # the write went through
         listed = client.post("/v1/shop.Zalo/ListRequestConsent", json={}, headers=AUTH)
@@ -53,7 +55,7 @@ def test_a_file_of_faults_only_leaves_the_scenario_rules_alone(tmp_path: Path) -
     path = tmp_path / "faults.yaml"
     path.write_text("faults:\n  - match: {operation: '*'}\n    action: {hang: true}\n")
     settings = Settings(store="memory", clock_start=START, clock_rate=0, scenarios=str(path))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=JSON_CALLS) as client:
         assert client.get("/_sandbox/rules").json()["global"] == []
         (rule,) = client.get("/_sandbox/faults").json()["global"]
         assert rule["id"] == "fault-1"

@@ -90,7 +90,7 @@ def test_a_webhook_url_that_no_client_can_reach_is_refused_or_logged(
     odd = api.call("UpdateShopOA", {"oa_id": DEMO_OA, "webhook_url": "http://127.0.0.1:99999/x"})
     assert odd.status_code == 200
     api.request_consent()
-    drained = client.post("/_sandbox/webhooks/drain")
+    drained = client.post("/_sandbox/webhooks/drain", json={})
     assert drained.status_code == 200 and drained.json()["failed"] == 1
     (entry,) = client.get("/_sandbox/webhooks/deliveries").json()["deliveries"]
     assert entry["state"] == "failed" and entry["log"][0]["error"]

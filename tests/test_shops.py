@@ -107,7 +107,7 @@ def test_create_shop_with_chosen_keys_and_oas(client: TestClient) -> None:
 
 
 def test_created_shops_get_distinct_keys_and_an_oa(client: TestClient) -> None:
-    shops = [client.post("/_sandbox/shops").json() for _ in range(3)]
+    shops = [client.post("/_sandbox/shops", json={}).json() for _ in range(3)]
     assert len({s["shop_id"] for s in shops}) == 3
     assert len({s["api_key"] for s in shops} | {s["shop_key"] for s in shops}) == 6
     for shop in shops:
@@ -152,7 +152,7 @@ def test_health_and_reset(client: TestClient, api: Api) -> None:
     health = client.get("/_sandbox/health").json()
     assert health["status"] == "ok"
     assert (health["shops"], health["consents"]) == (2, 1)
-    reset = client.post("/_sandbox/reset")
+    reset = client.post("/_sandbox/reset", json={})
     assert reset.status_code == 200
     assert (reset.json()["shops"], reset.json()["consents"]) == (1, 0)
     assert api.page()["consents"] == []  # the demo shop's keys still work after reset

@@ -27,7 +27,7 @@ def receiver() -> Iterator[Received]:
 
 
 def drain(client: TestClient) -> dict[str, int]:
-    response = client.post("/_sandbox/webhooks/drain")
+    response = client.post("/_sandbox/webhooks/drain", json={})
     assert response.status_code == 200, response.text
     result: dict[str, int] = response.json()
     return result
@@ -170,7 +170,10 @@ def test_control_token_guards_every_control_call() -> None:
             assert denied.status_code == 401 and denied.json()["code"] == "unauthenticated"
             wrong = client.request(method, path, headers={"Authorization": "Bearer nope"})
             assert wrong.status_code == 401
-            allowed = client.request(method, path, headers={"Authorization": "Bearer s3cret"})
+            body: dict[str, str] | None = {} if method == "POST" else None  # JSON for changes
+            allowed = client.request(
+                method, path, json=body, headers={"Authorization": "Bearer s3cret"}
+            )
             assert allowed.status_code == 200, allowed.text
         # The wire API keeps using shop keys.
         wire = client.post(
@@ -232,3 +235,24 @@ def test_the_spec_check_refuses_a_payload_it_does_not_describe() -> None:
         {**good, "event_name": "oa_sent_consent"},
     ):
         assert audit_webhook(facts(), broken), broken
+
+
+def test_an_event_is_delivered_again_on_request(live: TestClient, shop: Api) -> None:
+    with receiver() as hook:
+        set_target(shop, hook.url)
+        made = shop.request_consent(phone=AGREES)
+        assert drain(live)["delivered"] == 1
+        (sent,) = live.get("/_sandbox/webhooks/deliveries", params={"state": "delivered"}).json()[
+            "deliveries"
+        ]
+        assert sent["consent_id"] == made["id"] and sent["attempts"] == 1
+        again = live.post("/_sandbox/webhooks/redeliver", json={"id": sent["id"]})
+        assert again.status_code == 200, again.text
+        assert (again.json()["state"], again.json()["attempts"]) == ("pending", 0)
+        assert len(again.json()["log"]) == 1  # the first delivery stays in its log
+        assert drain(live) == {"delivered": 1, "failed": 0, "pending": 0}
+    assert [e["request_type"] for e in hook.events] == ["SENT", "SENT"]
+    (twice,) = live.get("/_sandbox/webhooks/deliveries").json()["deliveries"]
+    assert len(twice["log"]) == 2
+    missing = live.post("/_sandbox/webhooks/redeliver", json={"id": 999})
+    assert missing.status_code == 404 and missing.json()["meta"] == {"argument": "id"}

@@ -40,6 +40,8 @@ def test_wheel_in_a_fresh_venv_serves_the_api(tmp_path: Path) -> None:
     assert where.startswith(str(venv)), where
     assert (Path(where) / "etelecom-zalo-consent.yaml").is_file()
     assert (Path(where).parent / "fixtures" / "examples" / "index.json").is_file()
+    static = Path(where).parent / "http" / "ui" / "static"
+    assert {p.name for p in static.iterdir()} >= {"inspector.js", "inspector.css", "favicon.svg"}
     assert (venv / "bin" / "etelecom-sandbox").is_file()
 
     with serving(["--store", "memory"], python=str(python), cwd=str(elsewhere)) as url:
@@ -61,3 +63,8 @@ def test_wheel_in_a_fresh_venv_serves_the_api(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {DEMO.demo_api_key}"},
         )
         assert bad.json()["meta"] == {"argument": "filter.call_type"}
+        # The inspector's assets come from the wheel, not from any CDN.
+        script = httpx.get(f"{url}/_sandbox/ui/static/inspector.js")
+        assert script.status_code == 200 and "EventSource" in script.text
+        page = httpx.get(f"{url}/_sandbox/ui").text
+        assert "/_sandbox/ui/static/inspector.js" in page and "https://" not in page

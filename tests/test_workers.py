@@ -137,7 +137,7 @@ def test_each_webhook_event_is_sent_once_by_one_worker(url: str) -> None:
             ).is_success
         http.post(f"{url}/_sandbox/clock", json={"advance": "2m"})
         # Both workers' senders run; drain waits for whatever the other one holds.
-        drained = http.post(f"{url}/_sandbox/webhooks/drain").json()
+        drained = http.post(f"{url}/_sandbox/webhooks/drain", json={}).json()
         assert drained["pending"] == 0, drained
         events = [
             (e["event_name"], e["phone"], e.get("request_type") or e.get("user_consent"))
@@ -149,7 +149,7 @@ def test_each_webhook_event_is_sent_once_by_one_worker(url: str) -> None:
 
 def test_a_reset_is_seen_by_both_workers(url: str) -> None:
     shop = httpx.post(f"{url}/_sandbox/shops", json={}).json()
-    assert httpx.post(f"{url}/_sandbox/reset").status_code == 200
+    assert httpx.post(f"{url}/_sandbox/reset", json={}).status_code == 200
     auth = {"Authorization": f"Bearer {shop['api_key']}"}
     answers = by_worker(url, "POST", "/v1/shop.Misc/CurrentAccount", json={}, headers=auth)
     assert {a["code"] for a in answers} == {"unauthenticated"}

@@ -47,6 +47,11 @@ class CpuSample:
         return round(max(0.0, others / elapsed), 2)
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    return _process_cpu(pid)
+
+
 def _process_cpu(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         parts = stat.read().rpartition(")")[2].split()

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from harness.noise import CpuSample
+from harness.noise import CpuSample, process_cpu
 from harness.process import Server
 from harness.wrk import run_wrk
 from results import Measurement, Run
@@ -31,7 +31,9 @@ def measure(run: Run, m: Measurement, server: Server, workload: Workload) -> Mea
         return m
     run_wrk(url, workload.script, WARM_UP_S, m.connections, m.threads)
     before = CpuSample.take(server.pid)
+    server_before = process_cpu(server.pid)
     result = run_wrk(url, workload.script, m.duration_s, m.connections, m.threads)
+    m.server_cpu_s = process_cpu(server.pid) - server_before
     m.other_cpu = CpuSample.take(server.pid).others_since(before)
     m.requests, m.non_2xx, m.socket_errors = result.requests, result.non_2xx, result.socket_errors
     m.rps = (result.requests - result.non_2xx) / result.seconds

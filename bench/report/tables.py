@@ -60,12 +60,24 @@ def measurements(run: Run, opts: Options) -> list[str]:
                 _num(m.p99_ms, ".2f"),
                 _num(m.mean_ms, ".2f"),
                 _num(m.other_cpu, ".2f"),
+                _num(m.cpu_us_per_request, ",.0f"),
                 notes,
             ]
         )
     title = f"measurement ({opts.duration} s runs)"
-    header = [title, "stored", "conn", "req/s", "p50 ms", "p99 ms", "mean ms", "other", "notes"]
-    return table(header, "lrrrrrrrl", rows)
+    header = [
+        title,
+        "stored",
+        "conn",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "mean ms",
+        "other",
+        "server CPU µs/req",
+        "notes",
+    ]
+    return table(header, "lrrrrrrrrl", rows)
 
 
 def scaling(run: Run, large: int) -> list[str]:

@@ -32,6 +32,54 @@ def targets(run: Run, large: int) -> list[Target]:
             big = run.find(section="scaling", store=store, query=query, stored=large)
             name = f"list p50, {count(large)} / 1k stored, {what}"
             out.append(_ratio(name, store, big, small, "<= 1.5", "p50_ms"))
+        out += inspector_targets(run, store)
+    return out
+
+
+def inspector_targets(run: Run, store: str) -> list[Target]:
+    """Ten open pages add < 5 % to a RequestConsent's cost (the server's CPU per request, which
+    other processes on a shared machine do not change), and a 100-row consents page renders in
+    < 300 ms."""
+    out: list[Target] = []
+    before, pages, after = (
+        run.find(section="inspector", store=store, query=f"distinct phones, {label}")
+        for label in ("no page", "10 pages", "no page, again")
+    )
+    alone = [m.cpu_us_per_request for m in (before, after) if m and m.cpu_us_per_request]
+    with_pages = pages.cpu_us_per_request if pages else None
+    if before or pages or after:
+        name = f"{RC} CPU/request, 10 pages open / none"
+        if not alone or not with_pages:
+            out.append(Target(name, store, "<= 1.05", None, "not measured", "N/A"))
+        else:
+            base = sum(alone) / len(alone)
+            value = with_pages / base
+            detail = f"{with_pages:.0f} / {base:.0f} us"
+            out.append(
+                Target(name, store, "<= 1.05", value, detail, "PASS" if value <= 1.05 else "MISS")
+            )
+    quiet, busy = (
+        run.find(section="inspector", store=store, query=f"20 changes/s, {n} pages")
+        for n in (0, 10)
+    )
+    load = before or after
+    if quiet and busy and load and quiet.server_cpu_s is not None and busy.server_cpu_s:
+        pages_per_s = (busy.server_cpu_s - quiet.server_cpu_s) / busy.duration_s
+        load_per_s = (load.server_cpu_s or 0) / load.duration_s
+        if load_per_s > 0:
+            value = pages_per_s / load_per_s
+            detail = f"{pages_per_s * 1000:.1f} / {load_per_s * 1000:.0f} ms CPU per s"
+            name = "10 pages' own server CPU / RequestConsent load's"
+            out.append(
+                Target(name, store, "<= 0.05", value, detail, "PASS" if value <= 0.05 else "MISS")
+            )
+    page = run.find(section="inspector", store=store, operation="inspector consents page")
+    if page is not None:
+        p50 = page.p50_ms
+        detail = "not measured" if p50 is None else f"p50 {p50:.1f} ms"
+        status = "N/A" if p50 is None else "PASS" if p50 < 300 else "MISS"
+        name = "consents page, 100 of 100k rows (ms)"
+        out.append(Target(name, store, "< 300", p50, detail, status))
     return out
 
 

@@ -97,3 +97,15 @@ class OutboxEntry:
     attempts: int = 0
     next_attempt: float = 0.0
     log: list[Attempt] = field(default_factory=list)
+    consent_id: int = 0  # the consent whose change caused it (0: not known)
+
+
+@dataclass(frozen=True, slots=True)
+class Happening:
+    """A step of a consent's life that took place: an event applied at a virtual instant."""
+
+    consent_id: int
+    at: int  # epoch ms
+    kind: str  # received | seen | reply | deadline (lifecycle's event kinds)
+    value: str = ""  # reply: P or N
+    forced: bool = False  # made by forceConsent rather than planned

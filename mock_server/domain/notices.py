@@ -60,7 +60,7 @@ def queue(store: NoticeStore, notices: Iterable[Notice], app_id: str) -> int:
         url = store.get_meta(target_key(c.shop_id, c.oa_id))
         if url:
             body = encode(payload(notice, app_id))
-            entries.append(OutboxEntry(0, c.shop_id, c.oa_id, url, body))
+            entries.append(OutboxEntry(0, c.shop_id, c.oa_id, url, body, consent_id=c.id))
     if entries:
         store.add_outbox(entries)
     return len(entries)

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from typing import Protocol
 
 from mock_server.domain.lifecycle import Event
-from mock_server.domain.model import Consent, OutboxEntry, Shop
+from mock_server.domain.model import Consent, Happening, OutboxEntry, Shop
 from mock_server.domain.query import ConsentQuery, SortKey
 
 # Set (by the HTTP edge) while a request's service runs: its write transactions may join one
@@ -38,6 +38,11 @@ class ShopStore(Protocol):
     def max_shop_id(self) -> int: ...
 
     def count_shops(self) -> int: ...
+
+    def get_shop(self, shop_id: int) -> Shop | None: ...
+
+    def shops_page(self, after: int, limit: int) -> list[Shop]:
+        """Up to `limit` shops whose id is greater than `after`, by id."""
 
 
 class ConsentStore(Protocol):
@@ -82,6 +87,19 @@ class EventStore(Protocol):
     def pop_due_events(self, now: int, limit: int) -> list[Event]:
         """Remove and return up to `limit` events due at or before `now`, in time order."""
 
+    def events_of(self, consent_id: int) -> list[Event]:
+        """A consent's pending events, in time order."""
+
+    def upcoming_events(self, limit: int) -> list[Event]:
+        """The `limit` pending events due first, in time order."""
+
+
+class HistoryStore(Protocol):
+    def add_history(self, happenings: Iterable[Happening]) -> None: ...
+
+    def history_of(self, consent_id: int) -> list[Happening]:
+        """What happened to a consent, in time order."""
+
 
 class OutboxStore(Protocol):
     def add_outbox(self, entries: Iterable[OutboxEntry]) -> None:
@@ -103,11 +121,17 @@ class OutboxStore(Protocol):
     def record_attempt(self, entry: OutboxEntry) -> None:
         """Save an entry's state, attempts and newest log line."""
 
-    def outbox_log(self, limit: int) -> list[OutboxEntry]:
-        """The newest entries, delivered or not, with their attempts."""
+    def outbox_log(self, limit: int, state: str | None = None) -> list[OutboxEntry]:
+        """The newest entries (in `state`, or any), oldest first, with their attempts."""
+
+    def outbox_of(self, consent_id: int) -> list[OutboxEntry]:
+        """The entries a consent's changes queued, oldest first, with their attempts."""
+
+    def requeue_outbox(self, entry_id: int) -> OutboxEntry | None:
+        """Make an entry pending again with no attempts spent (its log kept); None if none."""
 
 
-class Store(MetaStore, ShopStore, ConsentStore, EventStore, OutboxStore, Protocol):
+class Store(MetaStore, ShopStore, ConsentStore, EventStore, HistoryStore, OutboxStore, Protocol):
     """Everything, with transactions: what is done inside one happens at once or not at all."""
 
     kind: str

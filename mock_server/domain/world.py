@@ -5,7 +5,7 @@ from __future__ import annotations
 from mock_server.domain import lifecycle, notices
 from mock_server.domain.clock import Clock
 from mock_server.domain.lifecycle import Event
-from mock_server.domain.model import Consent
+from mock_server.domain.model import Consent, Happening
 from mock_server.domain.ports import Store
 
 BATCH = 500
@@ -16,6 +16,7 @@ class World:
         self.store = store
         self.clock = clock
         self.app_id = webhook_app_id
+        self.changes = 0  # how many events changed a consent (the inspector's live updates)
 
     def due(self) -> bool:
         """Whether an event is due by now (cheap: no write needed when it is not)."""
@@ -40,8 +41,9 @@ class World:
             due = self.store.next_due()
         return now
 
-    def apply(self, event: Event, consent: Consent | None = None) -> bool:
-        """Apply one event (to `consent` if the caller has it already); whether it changed."""
+    def apply(self, event: Event, consent: Consent | None = None, forced: bool = False) -> bool:
+        """Apply one event (to `consent` if the caller has it already); whether it changed.
+        A change is kept in the consent's history, with the webhook events it causes."""
         consent = consent or self.store.get_consent(event.consent_id)
         if consent is None:  # gone with a reset
             return False
@@ -50,5 +52,7 @@ class World:
         if lifecycle.snapshot(consent) == before:
             return False
         self.store.update_consent(consent)
+        self.store.add_history([Happening(consent.id, event.due, event.kind, event.value, forced)])
         notices.queue(self.store, caused, self.app_id)
+        self.changes += 1
         return True

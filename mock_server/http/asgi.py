@@ -1,5 +1,6 @@
-"""The Starlette app: routes from both specs, one error handler per kind of failure, the
-journal, the fault edge around it all, and a lifespan that runs webhook delivery."""
+"""The Starlette app: routes from both specs and the inspector, one error handler per kind of
+failure, the journal, the guard of /_sandbox/, the fault edge around it all, and a lifespan that
+runs webhook delivery."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from mock_server.domain.errors import DomainError
@@ -21,9 +22,14 @@ from mock_server.http.codec import WireCodec
 from mock_server.http.control_api import ControlOperation, control_endpoint, control_handlers
 from mock_server.http.fault_edge import FaultEdge, Holds
 from mock_server.http.faults import FaultGate
+from mock_server.http.guard import Guard, GuardMiddleware
 from mock_server.http.internal import InternalErrors
 from mock_server.http.journal import Journal, JournalMiddleware
 from mock_server.http.twirp import ErrorTable, TwirpError, bad_route
+from mock_server.http.ui.context import Inspector
+from mock_server.http.ui.layout import clock_data
+from mock_server.http.ui.live import LiveUpdates
+from mock_server.http.ui.routes import ui_routes
 from mock_server.http.wire_api import wire_endpoint, wire_handlers
 from mock_server.services import Services
 from mock_server.services.webhooks import running
@@ -46,6 +52,8 @@ class EdgeSettings:
     encode_cache_bytes: int = 32 * 1024 * 1024
     fault_headers: str = "loopback"
     fault_hang_seconds: float = 60.0
+    # Hosts /_sandbox/ answers to besides loopback names and the address it was reached on.
+    allowed_hosts: tuple[str, ...] = ()
 
 
 class SandboxApp(Starlette):
@@ -99,7 +107,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
     journal = Journal(edge.journal_size, edge.journal_bytes, [edge.control_token or ""])
 
     handlers = wire_handlers(services, codec)
-    routes = []
+    routes: list[BaseRoute] = []
     for op in specs.wire.operations:
         handler = handlers.get(op.name)
         if handler is None:
@@ -127,6 +135,9 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
             Route(path, control_endpoint(operations, edge.control_token), methods=ALL_METHODS)
         )
 
+    inspector = Inspector.build(services, specs, codec, journal, errors, table, edge.control_token)
+    live = live_updates(services, journal)
+    routes += ui_routes(inspector, live)
     routes.append(Route("/v1/{prefix}/{method}", not_simulated(facts), methods=ALL_METHODS))
     routes.append(Route("/{path:path}", no_route, methods=ALL_METHODS))
 
@@ -159,10 +170,33 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         lifespan=lifespan,
         middleware=[
             Middleware(JournalMiddleware, journal, services.clock.now_ms),
+            Middleware(GuardMiddleware, Guard(edge.allowed_hosts), refuse(errors)),
             Middleware(InternalErrors),
         ],
     )
     app.fault_edge = FaultEdge(edge.fault_hang_seconds, holds)
     app.state.services = services
     app.state.journal = journal
+    app.state.live = live
     return app
+
+
+def refuse(errors: ErrorTable) -> Callable[[str], Response]:
+    def response(why: str) -> Response:
+        return errors.response(TwirpError("permission_denied", why))
+
+    return response
+
+
+def live_updates(services: Services, journal: Journal) -> LiveUpdates:
+    """What the inspector's pages are told: a change (requests, events applied, webhook
+    attempts), with the journal's sequence and the clock."""
+
+    def version() -> tuple[int, int, int]:
+        return journal.seq, services.world.changes, services.webhooks.attempted
+
+    def clock() -> dict[str, object]:
+        view = services.time.get_clock()
+        return clock_data(view.now, view.rate)
+
+    return LiveUpdates(version, lambda: journal.seq, clock)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -13,6 +12,7 @@ from starlette.responses import Response
 
 from mock_server.domain.fault_rules import duration_ms
 from mock_server.http import control_codec as encode
+from mock_server.http.auth import has_token
 from mock_server.http.bodies import check_content_type, json_response
 from mock_server.http.codec import consent_to_wire, to_int64
 from mock_server.http.fault_edge import Holds
@@ -23,6 +23,7 @@ from mock_server.spec import Operation
 from mock_server.spec.validator import BodyValidator, QueryValidator
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+SAFE_METHODS = ("GET", "HEAD")
 Result = tuple[Any, int]
 Handler = Callable[[Any], Result | Awaitable[Result]]
 
@@ -62,7 +63,8 @@ def control_handlers(
         return encode.rule_tables(tables), 200
 
     def get_journal(query: Any) -> Result:
-        return {"requests": journal.find(query.get("path"), query.get("limit"))}, 200
+        found = journal.find(query.get("path"), query.get("limit"), query.get("after"))
+        return {"requests": found}, 200
 
     def get_webhooks(_: Any) -> Result:
         return encode.targets(webhooks.get_webhooks()), 200
@@ -72,7 +74,11 @@ def control_handlers(
         return encode.targets(webhooks.put_webhook(shop_id, oa_id, body["url"])), 200
 
     def get_deliveries(query: Any) -> Result:
-        return encode.deliveries(webhooks.get_deliveries(query.get("limit") or 100)), 200
+        found = webhooks.get_deliveries(query.get("limit") or 100, query.get("state"))
+        return encode.deliveries(found), 200
+
+    def redeliver_webhook(body: Any) -> Result:
+        return encode.delivery(webhooks.redeliver_webhook(int(body["id"]))), 200
 
     async def drain_webhooks(_: Any) -> Result:
         return await webhooks.drain_webhooks(), 200
@@ -108,6 +114,7 @@ def control_handlers(
         "getWebhooks": get_webhooks,
         "putWebhook": put_webhook,
         "getDeliveries": get_deliveries,
+        "redeliverWebhook": redeliver_webhook,
         "drainWebhooks": drain_webhooks,
         "getFaults": get_faults,
         "putFaults": put_faults,
@@ -139,8 +146,13 @@ def control_endpoint(operations: Mapping[str, ControlOperation], token: str | No
                 request.method,
                 request.url.path,
             )
-        if token is not None:
-            _check_token(request, token)
+        if not has_token(request, token):
+            raise TwirpError(
+                "unauthenticated", "the control API needs Authorization: Bearer <token>"
+            )
+        if request.method not in SAFE_METHODS:
+            # A browser form or a no-cors fetch cannot send JSON: state changes need it.
+            check_content_type(request)
         data: Any = None
         if op.body is not None:
             data = await _read_json(request)
@@ -166,10 +178,3 @@ async def _read_json(request: Request) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise TwirpError("malformed", f"the json request could not be decoded: {exc.msg}") from None
-
-
-def _check_token(request: Request, token: str) -> None:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    matches = hmac.compare_digest(given.strip().encode(), token.encode())
-    if scheme.lower() != "bearer" or not matches:
-        raise TwirpError("unauthenticated", "the control API needs Authorization: Bearer <token>")

@@ -30,6 +30,8 @@ def new_shop(body: Body | None) -> NewShop:
         api_key=body.get("api_key"),
         shop_key=body.get("shop_key"),
         oa_ids=tuple(to_int64(oa, f"oa_ids[{n}]") for n, oa in enumerate(body.get("oa_ids") or ())),
+        name=body.get("name") or None,
+        oa_names=tuple(name or None for name in body.get("oa_names") or ()),
     )
 
 
@@ -89,12 +91,13 @@ def targets(found: list[Target]) -> dict[str, Any]:
 
 
 def deliveries(entries: list[OutboxEntry]) -> dict[str, Any]:
-    return {"deliveries": [_delivery(e) for e in entries]}
+    return {"deliveries": [delivery(e) for e in entries]}
 
 
-def _delivery(e: OutboxEntry) -> dict[str, Any]:
+def delivery(e: OutboxEntry) -> dict[str, Any]:
     return {
         "id": e.id,
+        "consent_id": str(e.consent_id),
         "oa_id": str(e.oa_id),
         "url": e.url,
         "state": e.state,

@@ -1,16 +1,19 @@
 """The request journal: the last requests with their bodies, for tests and debugging.
 
 An ASGI middleware, so it sees exactly what went over the wire. Authorization headers are
-never kept and keys are scrubbed from bodies before they are stored (redact.py). A request a
-fault touched carries the fault (its rule id, what it did); one that got no answer (a drop, a
-hang) has status 0 and no response. It is bounded
-twice: a number of entries and a byte budget for their bodies (oldest go first); each body is
-kept up to a size limit.
+never kept and keys are scrubbed from bodies before they are stored (redact.py). Each entry has
+a sequence number that keeps growing for the sandbox's life (the inspector's live updates carry
+it) and how long the answer took. A request a fault touched carries the fault (its rule id, what
+it did); one that got no answer (a drop, a hang) has status 0 and no response. The journal is
+bounded twice: a number of entries and a byte budget for their bodies (oldest go first); each
+body is kept up to a size limit. The inspector's own pages are not journaled.
 """
 
 from __future__ import annotations
 
 import collections
+import itertools
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,6 +27,7 @@ from mock_server.http.redact import bearer, redact
 
 BODY_LIMIT = 64 * 1024
 SKIP = "/_sandbox/journal"
+UI_PREFIX = "/_sandbox/ui"
 
 
 class Journal:
@@ -33,24 +37,43 @@ class Journal:
         self.bytes = 0
         self.secrets = tuple(s.encode() for s in secrets if s)  # e.g. the control token
         self.entries: collections.deque[dict[str, Any]] = collections.deque()
+        self._numbers = itertools.count(1)
+        self.seq = 0  # the newest entry's number (0: none yet)
 
     def add(self, entry: dict[str, Any]) -> None:
+        self.seq = next(self._numbers)
+        entry["seq"] = self.seq
         self.entries.append(entry)
         self.bytes += len(entry["request"]) + len(entry["response"])
         while self.entries and (len(self.entries) > self.size or self.bytes > self.budget):
             old = self.entries.popleft()
             self.bytes -= len(old["request"]) + len(old["response"])
 
-    def find(self, path: str | None, limit: int | None) -> list[dict[str, Any]]:
-        found = [e for e in self.entries if not path or path in e["path"]]
-        found = found[-limit:] if limit else found
+    def find(
+        self,
+        path: str | None,
+        limit: int | None,
+        after: int | None = None,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Entries whose path contains `path`, numbered past `after` (and that `keep` keeps),
+        the newest `limit` of them, oldest first."""
+        found: list[dict[str, Any]] = []
+        for e in reversed(self.entries):
+            if after is not None and e["seq"] <= after:
+                break
+            if (not path or path in e["path"]) and (keep is None or keep(e)):
+                found.append(e)
+                if limit and len(found) >= limit:
+                    break
         # Bodies are kept as bytes and decoded only here: journaling stays cheap per request.
         return [
             {**e, "request": _decode(e["request"]), "response": _decode(e["response"])}
-            for e in found
+            for e in reversed(found)
         ]
 
     def clear(self) -> None:
+        """Forget the entries; the numbers go on (a reader resuming from one stays right)."""
         self.entries.clear()
         self.bytes = 0
 
@@ -71,9 +94,11 @@ class JournalMiddleware:
         self.now_ms = now_ms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == SKIP:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path == SKIP or path.startswith(UI_PREFIX):
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         request = bytearray()
         response = bytearray()
         status = 0
@@ -99,8 +124,11 @@ class JournalMiddleware:
             entry = {
                 "at": format_rfc3339(self.now_ms()),
                 "method": scope["method"],
-                "path": scope["path"],
+                "path": path,
+                "query": scope.get("query_string", b"").decode("latin-1"),
+                "content_type": _header(scope, b"content-type"),
                 "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 "request": redact(bytes(request[:BODY_LIMIT]), secrets),
                 "response": redact(bytes(response[:BODY_LIMIT]), secrets),
             }
@@ -119,3 +147,10 @@ class JournalMiddleware:
                     sent = bytes(response[: len(response) // 2])
                     entry["response"] = redact(sent[:BODY_LIMIT], secrets)
             self.journal.add(entry)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""

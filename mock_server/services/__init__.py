@@ -11,6 +11,7 @@ from mock_server.domain.world import World
 from mock_server.services.clock import ClockService
 from mock_server.services.consents import ConsentService
 from mock_server.services.faults import FaultService
+from mock_server.services.inspector import InspectorService
 from mock_server.services.loading import LoadService
 from mock_server.services.scenarios import ScenarioService
 from mock_server.services.shops import ShopService
@@ -36,6 +37,7 @@ class Services:
     webhooks: WebhookService
     loading: LoadService
     faults: FaultService
+    inspector: InspectorService
 
     def start(self) -> None:
         """Bring a fresh or reopened store to its start state (keeping what it holds)."""

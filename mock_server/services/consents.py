@@ -97,7 +97,7 @@ class ConsentService:
             event = lifecycle.forced_event(
                 force.consent_id, force.action, now, self.policy.call_window_ms
             )
-            if not self.world.apply(event, consent):
+            if not self.world.apply(event, consent, forced=True):
                 raise FailedPrecondition(
                     f"consent {force.consent_id} cannot be {force.action}: its reply_status is "
                     f"{consent.reply_status} and its delivery_status {consent.delivery_status}",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mock_server.domain import notices
+from mock_server.domain.errors import NotFound
 from mock_server.domain.faults import DELAY, DROP, DUPLICATE, REORDER, DeliveryFault
 from mock_server.domain.model import (
     DELIVERED,
@@ -73,6 +74,7 @@ class WebhookService:
         self.faults = faults
         # Who claims outbox entries: one owner per process (and per service in it).
         self.owner = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.attempted = 0  # delivery attempts made (the inspector's live updates)
         # The background loop and a drain call must not send the same event at once. One lock
         # per event loop: tests may serve the same sandbox from more than one loop in turn.
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
@@ -89,8 +91,16 @@ class WebhookService:
         self.store.set_meta(notices.target_key(shop_id, oa_id), url or None)
         return self.get_webhooks()
 
-    def get_deliveries(self, limit: int) -> list[OutboxEntry]:
-        return self.store.outbox_log(limit)
+    def get_deliveries(self, limit: int, state: str | None = None) -> list[OutboxEntry]:
+        return self.store.outbox_log(limit, state)
+
+    def redeliver_webhook(self, entry_id: int) -> OutboxEntry:
+        """Queue an event again: pending, a fresh budget of attempts, its log kept."""
+        entry = self.store.requeue_outbox(entry_id)
+        if entry is None:
+            raise NotFound(f"no webhook event {entry_id}", "id")
+        self.attempted += 1
+        return entry
 
     async def deliver_due(
         self, client: httpx.AsyncClient, skip_backoff: bool = False, deadline: float | None = None
@@ -210,6 +220,7 @@ class WebhookService:
         else:
             entry.next_attempt = now + self.rules.backoff_seconds * 2 ** (entry.attempts - 1)
         self.store.record_attempt(entry)
+        self.attempted += 1
 
     async def drain_webhooks(self) -> dict[str, int]:
         """Deliver everything queued now, retrying without backoff, until nothing is pending

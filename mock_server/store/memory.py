@@ -13,7 +13,7 @@ from dataclasses import replace
 from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
-from mock_server.domain.model import PENDING, Consent, OutboxEntry, Shop
+from mock_server.domain.model import PENDING, Consent, Happening, OutboxEntry, Shop
 from mock_server.domain.query import ConsentQuery, SortKey
 from mock_server.store.group import nothing_pending
 from mock_server.store.memory_index import ShopIndex
@@ -35,8 +35,11 @@ class MemoryStore:
             self._meta: dict[str, str] = {}
             self._events: list[tuple[int, int, Event]] = []  # heap of (due, seq, event)
             self._event_seq = itertools.count()
+            self._events_of: dict[int, list[Event]] = {}  # consent id -> its pending events
+            self._history: dict[int, list[Happening]] = {}
             self._outbox: dict[int, OutboxEntry] = {}
             self._claims: dict[int, tuple[str, float]] = {}  # outbox id -> (owner, until)
+            self._outbox_of: dict[int, list[int]] = {}  # consent id -> its outbox entry ids
             self._last_id = CONSENT_ID_BASE
 
     @contextmanager
@@ -69,6 +72,14 @@ class MemoryStore:
 
     def count_shops(self) -> int:
         return len(self._shops)
+
+    def get_shop(self, shop_id: int) -> Shop | None:
+        return self._shops.get(shop_id)
+
+    def shops_page(self, after: int, limit: int) -> list[Shop]:
+        with self._lock:
+            ids = sorted(i for i in self._shops if i > after)[:limit]
+            return [self._shops[i] for i in ids]
 
     def insert_consent(self, consent: Consent) -> Consent:
         with self._lock:
@@ -144,6 +155,7 @@ class MemoryStore:
         with self._lock:
             for event in events:
                 heapq.heappush(self._events, (event.due, next(self._event_seq), event))
+                self._events_of.setdefault(event.consent_id, []).append(event)
 
     def next_due(self) -> int | None:
         return self._events[0][0] if self._events else None
@@ -152,14 +164,47 @@ class MemoryStore:
         out: list[Event] = []
         with self._lock:
             while self._events and self._events[0][0] <= now and len(out) < limit:
-                out.append(heapq.heappop(self._events)[2])
+                event = heapq.heappop(self._events)[2]
+                out.append(event)
+                pending = self._events_of.get(event.consent_id, [])
+                pending.remove(event)
+                if not pending:
+                    self._events_of.pop(event.consent_id, None)
         return out
+
+    def events_of(self, consent_id: int) -> list[Event]:
+        with self._lock:
+            return sorted(self._events_of.get(consent_id, ()), key=lambda e: e.due)
+
+    def upcoming_events(self, limit: int) -> list[Event]:
+        """The heap's `limit` smallest, walked from its root: O(limit log limit)."""
+        heap, out = self._events, list[Event]()
+        with self._lock:
+            frontier = [(heap[0], 0)] if heap else []
+            while frontier and len(out) < limit:
+                (_, _, event), at = heapq.heappop(frontier)
+                out.append(event)
+                for child in (2 * at + 1, 2 * at + 2):
+                    if child < len(heap):
+                        heapq.heappush(frontier, (heap[child], child))
+        return out
+
+    def add_history(self, happenings: Iterable[Happening]) -> None:
+        with self._lock:
+            for happening in happenings:
+                self._history.setdefault(happening.consent_id, []).append(happening)
+
+    def history_of(self, consent_id: int) -> list[Happening]:
+        with self._lock:
+            return sorted(self._history.get(consent_id, ()), key=lambda h: h.at)
 
     def add_outbox(self, entries: Iterable[OutboxEntry]) -> None:
         with self._lock:
             for entry in entries:
                 entry.id = len(self._outbox) + 1
                 self._outbox[entry.id] = replace(entry, log=list(entry.log))
+                if entry.consent_id:
+                    self._outbox_of.setdefault(entry.consent_id, []).append(entry.id)
 
     def pending_outbox(self) -> list[OutboxEntry]:
         with self._lock:
@@ -193,10 +238,30 @@ class MemoryStore:
             self._outbox[entry.id] = replace(entry, log=kept.log + entry.log[-1:])
             self._claims.pop(entry.id, None)
 
-    def outbox_log(self, limit: int) -> list[OutboxEntry]:
+    def outbox_log(self, limit: int, state: str | None = None) -> list[OutboxEntry]:
         with self._lock:
-            newest = list(self._outbox.values())[-limit:] if limit else []
-            return [replace(e, log=list(e.log)) for e in newest]
+            newest: list[OutboxEntry] = []
+            for entry_id in range(len(self._outbox), 0, -1):  # ids are 1..n, newest last
+                if len(newest) >= limit:
+                    break
+                entry = self._outbox[entry_id]
+                if state is None or entry.state == state:
+                    newest.append(replace(entry, log=list(entry.log)))
+            return newest[::-1]
+
+    def outbox_of(self, consent_id: int) -> list[OutboxEntry]:
+        with self._lock:
+            entries = (self._outbox[i] for i in self._outbox_of.get(consent_id, ()))
+            return [replace(e, log=list(e.log)) for e in entries]
+
+    def requeue_outbox(self, entry_id: int) -> OutboxEntry | None:
+        with self._lock:
+            entry = self._outbox.get(entry_id)
+            if entry is None:
+                return None
+            entry.state, entry.attempts, entry.next_attempt = PENDING, 0, 0.0
+            self._claims.pop(entry_id, None)
+            return replace(entry, log=list(entry.log))
 
     def get_meta(self, key: str) -> str | None:
         return self._meta.get(key)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 from mock_server.domain import states
 from mock_server.domain.errors import AlreadyExists
@@ -16,8 +17,10 @@ from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import (
     CONSENT_FIELDS,
+    PENDING,
     Attempt,
     Consent,
+    Happening,
     OfficialAccount,
     OutboxEntry,
     Shop,
@@ -26,7 +29,7 @@ from mock_server.domain.model import (
 from mock_server.domain.ports import GROUP_COMMIT
 from mock_server.domain.query import ConsentQuery, SortKey
 from mock_server.store.group import Group, nothing_pending
-from mock_server.store.sqlite_schema import MIGRATIONS, SCHEMA
+from mock_server.store.sqlite_schema import AFTER_MIGRATIONS, MIGRATIONS, SCHEMA
 
 _COLUMNS = ", ".join(CONSENT_FIELDS)
 _INSERT = (
@@ -48,7 +51,8 @@ _EQUALITY = (
 )
 SHOP_CACHE = 10_000  # shops kept in memory by key (bounded: a long run may make many)
 STALE_NS = 1_000_000  # how long a check that no other connection committed holds
-_OUTBOX = "id, shop_id, oa_id, url, payload, state, attempts, next_attempt"
+_OUTBOX = "id, shop_id, oa_id, url, payload, state, attempts, next_attempt, consent_id"
+_EVENT = "due, consent_id, kind, value, window_ms"
 
 
 class SQLiteStore:
@@ -84,6 +88,7 @@ class SQLiteStore:
             columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
             if column not in columns:
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        self._db.executescript(AFTER_MIGRATIONS)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -165,7 +170,8 @@ class SQLiteStore:
         with self.transaction():
             self._shops.clear()
             self._meta.clear()
-            for table in ("consents", "shop_oas", "shops", "meta", "events", "outbox", "attempts"):
+            tables = ("consents", "shop_oas", "shops", "meta", "events", "history", "outbox")
+            for table in (*tables, "attempts"):
                 self._db.execute(f"DELETE FROM {table}")
 
     def create_shop(self, shop: Shop) -> None:
@@ -218,6 +224,28 @@ class SQLiteStore:
 
     def count_shops(self) -> int:
         return self._scalar("SELECT COUNT(*) FROM shops")
+
+    def get_shop(self, shop_id: int) -> Shop | None:
+        found = self.shops_page(shop_id - 1, 1)
+        return found[0] if found and found[0].shop_id == shop_id else None
+
+    def shops_page(self, after: int, limit: int) -> list[Shop]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT shop_id, api_key, shop_key, name FROM shops WHERE shop_id > ? "
+                "ORDER BY shop_id LIMIT ?",
+                (after, limit),
+            ).fetchall()
+            oas: dict[int, list[OfficialAccount]] = {row[0]: [] for row in rows}
+            if rows:
+                for shop_id, oa_id, name in self._db.execute(
+                    "SELECT shop_id, oa_id, name FROM shop_oas WHERE shop_id BETWEEN ? AND ? "
+                    "ORDER BY shop_id, position",
+                    (rows[0][0], rows[-1][0]),
+                ):
+                    if shop_id in oas:
+                        oas[shop_id].append(OfficialAccount(oa_id, name))
+        return [Shop(r[0], r[1], r[2], tuple(oas[r[0]]), r[3]) for r in rows]
 
     def insert_consent(self, consent: Consent) -> Consent:
         with self._lock:
@@ -329,12 +357,43 @@ class SQLiteStore:
                 )
         return [Event(*row[1:]) for row in rows]
 
+    def events_of(self, consent_id: int) -> list[Event]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_EVENT} FROM events WHERE consent_id = ? ORDER BY due, id",
+                (consent_id,),
+            ).fetchall()
+        return [Event(*row) for row in rows]
+
+    def upcoming_events(self, limit: int) -> list[Event]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_EVENT} FROM events ORDER BY due, id LIMIT ?", (limit,)
+            ).fetchall()
+        return [Event(*row) for row in rows]
+
+    def add_history(self, happenings: Iterable[Happening]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO history (consent_id, at, kind, value, forced) VALUES (?, ?, ?, ?, ?)",
+                [(h.consent_id, h.at, h.kind, h.value, int(h.forced)) for h in happenings],
+            )
+
+    def history_of(self, consent_id: int) -> list[Happening]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT consent_id, at, kind, value, forced FROM history WHERE consent_id = ? "
+                "ORDER BY at, rowid",
+                (consent_id,),
+            ).fetchall()
+        return [Happening(c, at, kind, value, bool(forced)) for c, at, kind, value, forced in rows]
+
     def add_outbox(self, entries: Iterable[OutboxEntry]) -> None:
         with self._lock:
             for entry in entries:
                 cursor = self._db.execute(
                     "INSERT INTO outbox (shop_id, oa_id, url, payload, state, attempts, "
-                    "next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "next_attempt, consent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         entry.shop_id,
                         entry.oa_id,
@@ -343,6 +402,7 @@ class SQLiteStore:
                         entry.state,
                         entry.attempts,
                         entry.next_attempt,
+                        entry.consent_id,
                     ),
                 )
                 entry.id = int(cursor.lastrowid or 0)
@@ -401,15 +461,31 @@ class SQLiteStore:
                     (entry.id, last.at, last.status, last.error, last.fault),
                 )
 
-    def outbox_log(self, limit: int) -> list[OutboxEntry]:
-        return list(reversed(self._outbox("ORDER BY id DESC LIMIT ?", (limit,))))
+    def outbox_log(self, limit: int, state: str | None = None) -> list[OutboxEntry]:
+        if state is None:
+            return list(reversed(self._outbox("ORDER BY id DESC LIMIT ?", (limit,))))
+        tail = "WHERE state = ? ORDER BY id DESC LIMIT ?"  # the index outbox_pending
+        return list(reversed(self._outbox(tail, (state, limit))))
+
+    def outbox_of(self, consent_id: int) -> list[OutboxEntry]:
+        return self._outbox("WHERE consent_id = ? ORDER BY id", (consent_id,))
+
+    def requeue_outbox(self, entry_id: int) -> OutboxEntry | None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE outbox SET state = ?, attempts = 0, next_attempt = 0, claimed_by = NULL "
+                "WHERE id = ?",
+                (PENDING, entry_id),
+            )
+            found = self._outbox("WHERE id = ?", (entry_id,))
+        return found[0] if found else None
 
     def _outbox(
         self, tail: str, params: tuple[object, ...], with_log: bool = True
     ) -> list[OutboxEntry]:
         with self._lock:
             rows = self._db.execute(f"SELECT {_OUTBOX} FROM outbox {tail}", params).fetchall()
-            entries = [OutboxEntry(*row) for row in rows]
+            entries = [_outbox_entry(row) for row in rows]
             for entry in entries if with_log else ():
                 entry.log = [
                     Attempt(*a)
@@ -485,6 +561,13 @@ def _where(query: ConsentQuery) -> tuple[list[str], list[object]]:
         where.append("created_at < ?")
         params.append(query.created_to)
     return where, params
+
+
+def _outbox_entry(row: Any) -> OutboxEntry:
+    entry_id, shop_id, oa_id, url, payload, state, attempts, next_attempt, consent_id = row
+    return OutboxEntry(
+        entry_id, shop_id, oa_id, url, payload, state, attempts, next_attempt, [], consent_id
+    )
 
 
 def _consent(row: tuple[object, ...]) -> Consent:

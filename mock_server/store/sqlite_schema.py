@@ -45,6 +45,15 @@ CREATE TABLE IF NOT EXISTS events (
     window_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_due ON events (due, id);
+CREATE INDEX IF NOT EXISTS events_by_consent ON events (consent_id, due);
+CREATE TABLE IF NOT EXISTS history (
+    consent_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    forced INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_consent ON history (consent_id, at);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
     shop_id INTEGER NOT NULL,
@@ -55,7 +64,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL,
     next_attempt REAL NOT NULL,
     claimed_by TEXT,
-    claimed_until REAL NOT NULL DEFAULT 0
+    claimed_until REAL NOT NULL DEFAULT 0,
+    consent_id INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, id);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -75,4 +85,10 @@ MIGRATIONS = (
     ("outbox", "claimed_by", "TEXT"),
     ("outbox", "claimed_until", "REAL NOT NULL DEFAULT 0"),
     ("attempts", "fault", "TEXT NOT NULL DEFAULT ''"),
+    ("outbox", "consent_id", "INTEGER NOT NULL DEFAULT 0"),
 )
+
+# Indexes on migrated columns: made once the columns exist.
+AFTER_MIGRATIONS = """
+CREATE INDEX IF NOT EXISTS outbox_by_consent ON outbox (consent_id, id);
+"""
