@@ -142,7 +142,7 @@ def odd_requests(spec: SpecDocument, key: str) -> st.SearchStrategy[Request]:
             "application/json; charset=latin-1",
             "",
             "*/*",
-            "application/json\t",
+            "application/json;\tcharset=utf-8",
             "multipart/form-data; boundary=x",
         ]
     )
@@ -193,6 +193,9 @@ class Survey:
             answer = self.http.request(
                 request.method, request.path, headers=request.headers, content=request.content
             )
+        except httpx.LocalProtocolError:  # the client would not send it: nothing to count
+            self.sent -= 1
+            return 0
         except httpx.TransportError as exc:  # a dropped connection is as bad as a 500
             status, text = 599, f"{type(exc).__name__}: {exc}"
         else:

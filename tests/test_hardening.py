@@ -185,3 +185,49 @@ def test_check_consent_sees_an_agreement_behind_a_long_history(live: TestClient,
     for _ in range(120):
         shop.request_consent(phone=NO_ZALO)
     assert shop.call("CheckConsent", {"oa_id": DEMO_OA, "phone": NO_ZALO}).json()["error"] == 9
+
+
+def test_shops_keep_getting_ids_after_the_largest_is_taken(client: TestClient) -> None:
+    assert client.post("/_sandbox/shops", json={"shop_id": str(INT64_MAX)}).status_code == 201
+    made = [client.post("/_sandbox/shops", json={}) for _ in range(30)]
+    assert [m.status_code for m in made] == [201] * 30
+    assert len({m.json()["shop_id"] for m in made}) == 30
+
+
+def test_the_encoded_consent_cache_holds_what_its_budget_counts() -> None:
+    """Each entry costs about its JSON's length (orjson's own output keeps 4 KiB or more)."""
+    import tracemalloc
+
+    from mock_server.domain.model import Consent
+    from mock_server.http.codec import EncodedConsents
+
+    cache = EncodedConsents(budget_bytes=10**9)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for n in range(2000):
+        consent = Consent(
+            n,
+            1,
+            2,
+            3,
+            "0912345678",
+            "84912345678",
+            "audio",
+            "update_order",
+            "P",
+            "S",
+            "unknown",
+            None,
+            True,
+            0,
+            "",
+            None,
+            n,
+            n,
+        )
+        cache.get(consent)
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    per_entry = held / 2000
+    assert cache.size / 2000 < 600  # the JSON of one consent
+    assert per_entry < 3 * cache.size / 2000, f"{per_entry:.0f} bytes held per cached consent"

@@ -94,7 +94,9 @@ class EncodedConsents:
         if found is not None:
             self._items.move_to_end(row)
             return found
-        raw = orjson.dumps(consent_to_wire(consent))
+        # A copy: orjson's own result keeps its whole output buffer (4 KiB or more) alive, so
+        # a cache of them would hold ten times the bytes its budget counts.
+        raw = bytes(memoryview(orjson.dumps(consent_to_wire(consent))))
         fragment = orjson.Fragment(raw)
         if len(raw) <= self.budget:
             self._items[row] = fragment

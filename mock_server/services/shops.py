@@ -13,6 +13,8 @@ from mock_server.domain.model import OfficialAccount, Shop
 from mock_server.domain.ports import Store
 from mock_server.domain.requests import NewShop, WebhookTarget
 
+ATTEMPTS = 9  # ids tried for a shop whose id the caller leaves to the sandbox
+
 
 @dataclass(frozen=True)
 class DemoShop:
@@ -74,12 +76,14 @@ class ShopService:
         if new.shop_id is not None:
             return self._create(new.shop_id, new)
         # Another worker may take the next id first: then try the one after.
-        for attempt in range(9):
+        for attempt in range(ATTEMPTS):
             try:
                 with self.store.transaction():
                     next_id = max(self.store.max_shop_id(), self.demo.shop_id) + 1
-                    if next_id > INT64_MAX:  # someone took the largest id: draw a free one
-                        next_id = oa_id_for(self.seed, next_id, attempt)
+                    if next_id > INT64_MAX:  # someone took the largest id: draw one instead,
+                        # from how many shops there are, so each new shop tries new ids
+                        nth = self.store.count_shops() * ATTEMPTS + attempt
+                        next_id = oa_id_for(self.seed, INT64_MAX, nth)
                     return self._create(next_id, new)
             except AlreadyExists:
                 if new.api_key or new.shop_key:

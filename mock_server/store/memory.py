@@ -9,6 +9,9 @@ from collections import Counter
 from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
+
+from sortedcontainers import SortedList
 
 from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
@@ -38,6 +41,8 @@ class MemoryStore:
             self._events_of: dict[int, list[Event]] = {}  # consent id -> its pending events
             self._history: dict[int, list[Happening]] = {}
             self._outbox: dict[int, OutboxEntry] = {}
+            # Pending entries' ids by OA, in id order: what a sender may claim next.
+            self._pending: dict[tuple[int, int], Any] = {}
             self._claims: dict[int, tuple[str, float]] = {}  # outbox id -> (owner, until)
             self._outbox_of: dict[int, list[int]] = {}  # consent id -> its outbox entry ids
             self._last_id = CONSENT_ID_BASE
@@ -203,6 +208,7 @@ class MemoryStore:
             for entry in entries:
                 entry.id = len(self._outbox) + 1
                 self._outbox[entry.id] = replace(entry, log=list(entry.log))
+                self._track_pending(self._outbox[entry.id])
                 if entry.consent_id:
                     self._outbox_of.setdefault(entry.consent_id, []).append(entry.id)
 
@@ -211,16 +217,21 @@ class MemoryStore:
             pending = [e for e in self._outbox.values() if e.state == "pending"]
             return [replace(e, log=[]) for e in pending]
 
+    def _track_pending(self, entry: OutboxEntry) -> None:
+        ids = self._pending.setdefault((entry.shop_id, entry.oa_id), SortedList())
+        if entry.state == PENDING:
+            if entry.id not in ids:
+                ids.add(entry.id)
+        else:
+            ids.discard(entry.id)
+
     def claim_outbox(
         self, owner: str, now: float, lease: float, due_only: bool = True
     ) -> list[OutboxEntry]:
         with self._lock:
-            firsts: dict[tuple[int, int], OutboxEntry] = {}
-            for entry in self._outbox.values():  # in id order
-                if entry.state == PENDING:
-                    firsts.setdefault((entry.shop_id, entry.oa_id), entry)
+            firsts = [self._outbox[ids[0]] for ids in self._pending.values() if ids]
             claimed = []
-            for entry in firsts.values():
+            for entry in firsts:
                 holder, until = self._claims.get(entry.id, ("", 0.0))
                 free = not holder or holder == owner or until < now
                 if free and (not due_only or entry.next_attempt <= now):
@@ -236,6 +247,7 @@ class MemoryStore:
         with self._lock:
             kept = self._outbox[entry.id]
             self._outbox[entry.id] = replace(entry, log=kept.log + entry.log[-1:])
+            self._track_pending(self._outbox[entry.id])
             self._claims.pop(entry.id, None)
 
     def outbox_log(self, limit: int, state: str | None = None) -> list[OutboxEntry]:
@@ -261,6 +273,7 @@ class MemoryStore:
                 return None
             entry.state, entry.attempts, entry.next_attempt = PENDING, 0, 0.0
             self._claims.pop(entry_id, None)
+            self._track_pending(entry)
             return replace(entry, log=list(entry.log))
 
     def get_meta(self, key: str) -> str | None:

@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     consent_id INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, id);
+CREATE INDEX IF NOT EXISTS outbox_heads ON outbox (state, shop_id, oa_id, id);
 CREATE TABLE IF NOT EXISTS attempts (
     outbox_id INTEGER NOT NULL,
     at REAL NOT NULL,
