@@ -21,7 +21,7 @@ from pathlib import Path
 
 import options
 from harness import machine
-from measures import datasets, wrk_runs
+from measures import datasets, hostile, soak, wrk_runs
 from report import save, tables
 from report.targets import targets
 from results import Run
@@ -34,6 +34,8 @@ MEASURES: dict[str, Measure] = {
     "scaling": wrk_runs.scaling,
     "dataset-load": datasets.dataset_load,
     "fixtures-generate": datasets.fixtures_generate,
+    "hostile": hostile.hostile,
+    "soak": soak.soak,
 }
 
 
