@@ -59,12 +59,15 @@ def hostile(run: Run, opts: Options, tmp: Path) -> None:
 
 
 class Watch:
-    """What the survey's client saw last, so a broken endpoint is reported with the hostile
-    request sent before it broke and the answer it then gave."""
+    """What the survey's client saw last, so a broken endpoint is reported with the check that
+    found it, the hostile request sent last before it and the answer it then gave. The quick
+    check (after every request) covers the first two endpoints; the others are checked after
+    each label, so for them the cause is somewhere in that label's requests."""
 
     def __init__(self) -> None:
         self.answer: httpx.Response | None = None
         self.request = "(none yet)"
+        self.stage = "quick check after that request"  # the check running now
         self.checks = 0
         self.broken: dict[str, str] = {}
         self.refused: dict[str, int] = {}  # why the client would not send a request: how many
@@ -96,7 +99,10 @@ class Watch:
         return check
 
     def _first(self, endpoint: str, answer: str) -> None:
-        self.broken.setdefault(endpoint, f"after {self.request}; it answered {answer}")
+        self.broken.setdefault(
+            endpoint,
+            f"found by the {self.stage}; last hostile request {self.request}; it answered {answer}",
+        )
 
 
 def _describe(label: str, request: Request) -> str:
@@ -140,7 +146,9 @@ def _survey(store: str, server: Server, planned: int) -> HostileRun:
             share = math.ceil((planned - survey.sent) / (len(cases) - index))
             first = survey.sent
             _sequence(survey, watch, label, strategy, share)
+            watch.stage = f"full check after the label {label!r} (the cause may be any of it)"
             survey.check()
+            watch.stage = "quick check after that request"
             by_label[label] = survey.sent - first
             print(
                 f"    {store:<7} {label:<44} {by_label[label]:>6,} sent, "
@@ -167,14 +175,15 @@ def _sequence(
     survey: Survey, watch: Watch, label: str, strategy: st.SearchStrategy[Request], count: int
 ) -> None:
     """`count` requests drawn from `strategy` (fewer when it has no more new ones), each
-    followed by the quick check. Hypothesis draws a few more than `count`, for the requests
-    the client refuses to send."""
+    followed by the quick check. Hypothesis may draw half as many again, for the requests the
+    client refuses to send (a seventh of the HTTP oddities): once `count` are sent, the rest
+    are drawn and dropped."""
     if count <= 0:
         return
     first = survey.sent
 
     @settings(
-        max_examples=count + count // 10 + 5,
+        max_examples=count + count // 2 + 5,
         derandomize=True,
         database=None,
         deadline=None,
