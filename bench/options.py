@@ -20,6 +20,8 @@ FIGURES = (
     "fault-delays",
     "inspector-cost",
     "inspector-render",
+    "hostile",
+    "soak",
 )
 WRK_FIGURES = frozenset((*FIGURES[:4], "inspector-cost"))
 
@@ -33,6 +35,9 @@ class Options:
     large: int  # consents stored for the large side of the scaling figure
     load_consents: int  # the dataset-load figure's dataset
     generate_consents: int  # the fixtures-generate figure's dataset
+    hostile_requests: int  # hostile requests per store, spread over every label
+    soak_seconds: int  # how long the soak's traffic runs
+    soak_rate: float  # requests per second the soak's client threads aim at, in all
     output: Path
     note: str
     figures: tuple[str, ...]
@@ -50,6 +55,13 @@ def parse(argv: list[str] | None, description: str) -> Options:
     parser.add_argument(
         "--quick", action="store_true", help="smoke check: 2 s runs, 100k instead of 1M stored"
     )
+    parser.add_argument(
+        "--hostile-requests", type=int, default=None, help="per store [20000; 2000 --quick]"
+    )
+    parser.add_argument(
+        "--soak-seconds", type=int, default=None, help="soak length [600; 60 with --quick]"
+    )
+    parser.add_argument("--soak-rate", type=float, default=200.0, help="soak requests/s [200]")
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
     parser.add_argument("--note", default="", help="free text kept in the JSON (what was run)")
     parser.add_argument(
@@ -70,7 +82,14 @@ def parse(argv: list[str] | None, description: str) -> Options:
         # The data figures are fixed work, not timed runs: --quick keeps their sizes.
         load_consents=100_000,
         generate_consents=200_000,
+        hostile_requests=_given(args.hostile_requests, 2_000 if args.quick else 20_000),
+        soak_seconds=_given(args.soak_seconds, 60 if args.quick else 600),
+        soak_rate=args.soak_rate,
         output=args.output,
         note=args.note,
         figures=tuple(name for name in FIGURES if name in chosen),
     )
+
+
+def _given(value: int | None, default: int) -> int:
+    return default if value is None else value

@@ -113,6 +113,75 @@ class DelayFigure:
 
 
 @dataclass
+class HostileRun:
+    """Hostile requests sent to one served sandbox (contract_tests.hostile), and what they did."""
+
+    store: str
+    planned: int  # hostile requests asked for, spread over every label
+    sent: int
+    seconds: float
+    sent_by_label: dict[str, int]
+    # "METHOD path -> status" of every 5xx answer (501 is an answer, not a failure): how many.
+    server_errors: dict[str, int]
+    examples: dict[str, str]  # one request body and answer per kind of 5xx
+    # Endpoint -> the hostile request sent last before it was found broken, and its answer.
+    broken: dict[str, str]
+    checks: int  # valid requests sent to check that nothing broke
+    # Drawn but not sent: the HTTP client refuses their headers (why: how many; an example).
+    refused: dict[str, int]
+    refused_examples: dict[str, str]
+    other_cpu: float | None
+
+    @property
+    def five_xx(self) -> int:
+        return sum(self.server_errors.values())
+
+
+@dataclass
+class RssSample:
+    at_s: float  # seconds since the traffic started
+    rss_kb: int  # VmRSS of the server process
+
+
+@dataclass
+class SoakRun:
+    """Steady mixed traffic against one served sandbox, with its RSS sampled every second."""
+
+    store: str
+    seconds: float  # how long the traffic ran
+    threads: int
+    rate: float  # requests per second asked of the client threads, in all
+    requests: dict[str, int]  # per operation (clock moves included)
+    non_2xx: dict[str, int]  # "operation -> status": count
+    examples: dict[str, str]  # one answer per kind of non-2xx
+    clock_moves: int
+    events_received: int  # webhook events the local receiver accepted
+    outbox: dict[str, int]  # drain counts at the end: delivered, failed, pending
+    rss: list[RssSample]
+    other_cpu: float | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    @property
+    def rps(self) -> float:
+        return self.total / self.seconds if self.seconds > 0 else 0.0
+
+    def rss_at(self, fraction: float) -> int | None:
+        """VmRSS (kB) of the last sample taken by `fraction` of the run."""
+        when = self.seconds * fraction
+        taken = [s.rss_kb for s in self.rss if s.at_s <= when + 0.5]
+        return taken[-1] if taken else None
+
+    @property
+    def growth_pct(self) -> float | None:
+        """RSS growth from 20 % of the run to its end, in percent."""
+        early, end = self.rss_at(0.2), self.rss_at(1.0)
+        return None if not early or end is None else (end - early) * 100 / early
+
+
+@dataclass
 class Target:
     name: str  # e.g. "RequestConsent / ceiling, one phone"; one per store
     store: str
@@ -120,6 +189,7 @@ class Target:
     value: float | None
     detail: str
     status: str  # PASS | MISS | N/A
+    digits: int = 2  # decimals shown in the report (0 for counts)
 
 
 @dataclass
@@ -130,6 +200,8 @@ class Run:
     dataset_loads: list[DatasetLoad] = field(default_factory=list)
     generations: list[Generation] = field(default_factory=list)
     delays: list[DelayFigure] = field(default_factory=list)
+    hostile: list[HostileRun] = field(default_factory=list)
+    soaks: list[SoakRun] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     request_consent_bytes: int | None = None  # a real response's size, for the ceiling's body
 

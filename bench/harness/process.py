@@ -15,7 +15,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -48,15 +48,18 @@ def child_env() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running(name: str, argv: Sequence[str], log_dir: Path) -> Iterator[Server]:
-    """Start `argv`, wait for its readiness line, yield the server, and stop it (SIGINT)."""
+def running(
+    name: str, argv: Sequence[str], log_dir: Path, env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
+    """Start `argv`, wait for its readiness line, yield the server, and stop it (SIGINT).
+    `env` is added to the child's environment (child_env)."""
     spawned = time.perf_counter()
     log_path = log_dir / (re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") + ".log")
     with open(log_path, "wb") as stderr:
         proc = subprocess.Popen(
             list(argv),
             cwd=ROOT,
-            env=child_env(),
+            env={**child_env(), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,

@@ -1,13 +1,13 @@
 """The servers under test, started with process.running: the sandbox holding N synthetic
-consents (the CLI on a prebuilt SQLite file, or serve_loaded.py with the memory store), the bare
-Starlette ceiling (ceiling.py) and Prism."""
+consents (the CLI on a prebuilt SQLite file, or serve_loaded.py with the memory store), a fresh
+sandbox with its clock frozen (`served`), the bare Starlette ceiling (ceiling.py) and Prism."""
 
 from __future__ import annotations
 
 import contextlib
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import dataset
@@ -19,6 +19,16 @@ from results import ServerStart
 SPEC = ROOT / "openapi" / "etelecom-zalo-consent.yaml"
 PRISM = BENCH / "node_modules" / ".bin" / "prism"
 STORES = ("sqlite", "memory")
+CLOCK_START = "2026-01-01T00:00:00Z"
+# Webhook targets a request names may be anywhere (the spec's example is https://example.com/...):
+# the sandbox's sender goes through a proxy on a closed local port instead, so nothing leaves
+# this machine. Targets on 127.0.0.1 and localhost are sent to directly (NO_PROXY).
+LOCAL_ONLY = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "ALL_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost",
+}
 
 
 def sandbox_cli() -> list[str]:
@@ -39,6 +49,24 @@ def sandbox(store: str, stored: int, tmp: Path, starts: list[ServerStart]) -> It
                 " (interpreter, spec, insert_many)" if store == "memory" else ""
             )
             starts.append(ServerStart(store, stored, round(server.ready_s, 2), how))
+            yield server
+    finally:
+        for leftover in tmp.glob(f"{path.name}*"):  # the file and its -wal, -shm
+            leftover.unlink()
+
+
+@contextlib.contextmanager
+def served(store: str, tmp: Path, env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """A fresh sandbox (`etelecom-sandbox serve`, the demo shop only) on `store` (memory, or a
+    new SQLite file), its clock frozen at CLOCK_START until a request moves it. `env` is added
+    to the server's environment (e.g. ETELECOM_SANDBOX_DRAIN_SECONDS), after LOCAL_ONLY."""
+    name = f"served-{store}"
+    path = tmp / f"{name}.sqlite3"
+    where = "memory" if store == "memory" else f"sqlite:{path}"
+    argv = [*sandbox_cli(), "serve", "--host", "127.0.0.1", "--port", "0", "--store", where]
+    argv += ["--clock-start", CLOCK_START, "--clock-rate", "0"]
+    try:
+        with running(name, argv, tmp, {**LOCAL_ONLY, **(env or {})}) as server:
             yield server
     finally:
         for leftover in tmp.glob(f"{path.name}*"):  # the file and its -wal, -shm

@@ -37,6 +37,18 @@ def document(run: Run, found: list[Target], elapsed_s: float) -> dict[str, Any]:
             {**asdict(g), "consents_per_s": round(g.per_second)} for g in run.generations
         ],
         "fault_delays": [asdict(d) for d in run.delays],
+        "hostile": [{**asdict(h), "five_xx": h.five_xx} for h in run.hostile],
+        "soak": [
+            {
+                **asdict(s),
+                "requests_total": s.total,
+                "rps": round(s.rps, 1),
+                "rss_kb_at_20pct": s.rss_at(0.2),
+                "rss_kb_at_end": s.rss_at(1.0),
+                "rss_growth_pct": None if s.growth_pct is None else round(s.growth_pct, 2),
+            }
+            for s in run.soaks
+        ],
         "targets": [asdict(t) for t in found],
         "problems": run.problems,
     }

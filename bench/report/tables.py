@@ -12,6 +12,8 @@ from harness.servers import STORES
 from options import Options
 from results import Run, Target
 
+SHOWN_ERRORS = 5  # kinds of 5xx answer listed under the hostile table
+
 
 def print_report(run: Run, found: list[Target], opts: Options) -> None:
     sections = [
@@ -20,7 +22,9 @@ def print_report(run: Run, found: list[Target], opts: Options) -> None:
         dataset_loads(run),
         generations(run),
         delays(run),
-        targets(found) if run.measurements else [],
+        hostile(run),
+        soak(run),
+        targets(found) if found else [],
         noise(run),
         problems(run),
     ]
@@ -169,7 +173,73 @@ def targets(found: list[Target]) -> list[str]:
 def _target_cell(target: Target | None) -> str:
     if target is None or target.value is None:
         return "N/A"
-    return f"{target.value:.2f} {target.status}"
+    return f"{target.value:,.{target.digits}f} {target.status}"
+
+
+def hostile(run: Run) -> list[str]:
+    """Hostile requests per store: sent, 5xx answers, endpoints left broken; then each 5xx kind
+    (the first few) and each broken endpoint, with the request that came before it."""
+    runs = run.hostile
+    if not runs:
+        return []
+    rows = [
+        ["hostile requests sent", *(f"{h.sent:,}" for h in runs)],
+        ["answered 5xx (501 excepted)", *(f"{h.five_xx:,}" for h in runs)],
+        ["endpoints left broken", *(str(len(h.broken)) for h in runs)],
+        ["valid requests sent to check", *(f"{h.checks:,}" for h in runs)],
+        ["drawn, not sent (the client refuses)", *(f"{sum(h.refused.values())}" for h in runs)],
+        ["seconds", *(f"{h.seconds:,.0f}" for h in runs)],
+        ["other", *(_num(h.other_cpu, ".2f") for h in runs)],
+    ]
+    title = f"hostile requests ({len(runs[0].sent_by_label)} labels), per store"
+    lines = table([title, *(h.store for h in runs)], "l" + "r" * len(runs), rows)
+    for h in runs:
+        for kind, count in list(h.server_errors.items())[:SHOWN_ERRORS]:
+            lines.append(f"- {h.store}: {kind} ({count}x): {h.examples.get(kind, '')}")
+        if len(h.server_errors) > SHOWN_ERRORS:
+            lines.append(f"- {h.store}: and {len(h.server_errors) - SHOWN_ERRORS} more kinds")
+        for endpoint, detail in h.broken.items():
+            lines.append(f"- {h.store}: {endpoint} left broken, {detail}")
+        for why, count in h.refused.items():
+            example = h.refused_examples.get(why, "")
+            lines.append(f"- {h.store}: not sent ({count}x), the client refuses: {why}: {example}")
+    return lines
+
+
+def soak(run: Run) -> list[str]:
+    """The soak: traffic, answers, webhook events, and the server's RSS through the run."""
+    lines: list[str] = []
+    for s in run.soaks:
+        marks = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+        rss = ", ".join(_num(_mb(s.rss_at(f)), ".1f") for f in marks)
+        mix = ", ".join(f"{op} {n:,}" for op, n in sorted(s.requests.items()))
+        outbox = ", ".join(f"{k} {v:,}" for k, v in s.outbox.items())
+        growth = s.growth_pct
+        peak = max((r.rss_kb for r in s.rss), default=None)
+        rows = [
+            ["requests", f"{s.total:,} ({mix})"],
+            ["req/s", f"{s.rps:,.0f} (asked: {s.rate:,.0f}, {s.threads} threads)"],
+            ["non-2xx", f"{sum(s.non_2xx.values()):,}"],
+            ["clock moves", f"{s.clock_moves:,}"],
+            ["webhook events received", f"{s.events_received:,}"],
+            ["outbox at the end (after a drain)", outbox],
+            ["RSS, MB, at 0/20/40/60/80/100 %", rss],
+            [
+                "RSS at 20 %, at the end",
+                f"{_num(_mb(s.rss_at(0.2)), '.1f')} MB, "
+                f"{_num(_mb(s.rss_at(1.0)), '.1f')} MB (peak {_num(_mb(peak), '.1f')} MB)",
+            ],
+            ["growth, 20 % to the end", _num(growth, "+.1f", " %")],
+            ["other", _num(s.other_cpu, ".2f")],
+        ]
+        title = f"soak: sandbox/{s.store}, {s.seconds:,.0f} s"
+        lines += table([title, "value"], "lr", rows)
+        lines += [f"- {kind} ({n}x): {s.examples.get(kind, '')}" for kind, n in s.non_2xx.items()]
+    return lines
+
+
+def _mb(kb: int | None) -> float | None:
+    return None if kb is None else kb / 1024
 
 
 def noise(run: Run) -> list[str]:
@@ -177,6 +247,8 @@ def noise(run: Run) -> list[str]:
     figures += [(f"dataset-load {d.store}", d.other_cpu) for d in run.dataset_loads]
     figures += [("fixtures-generate", g.other_cpu) for g in run.generations]
     figures += [(f"fault-delays {d.setting}", d.other_cpu) for d in run.delays]
+    figures += [(f"hostile {h.store}", h.other_cpu) for h in run.hostile]
+    figures += [(f"soak {s.store}", s.other_cpu) for s in run.soaks]
     noisy = [other for _, other in figures if other is not None and other > NOISY_CPU]
     if not noisy:
         return []

@@ -10,6 +10,56 @@ LIST = "ListRequestConsent"
 
 
 def targets(run: Run, large: int) -> list[Target]:
+    """The targets of the figures this run took."""
+    return (wrk_targets(run, large) if run.measurements else []) + hostile(run) + soak(run)
+
+
+def hostile(run: Run) -> list[Target]:
+    """No 5xx answer (501 is an answer) and no endpoint left broken, on each store."""
+    out: list[Target] = []
+    for h in run.hostile:
+        sent = f"of {h.sent:,} hostile requests"
+        errors, broken = h.five_xx, len(h.broken)
+        out += [
+            Target(
+                "hostile: 5xx answers",
+                h.store,
+                "<= 0",
+                errors,
+                f"{errors} {sent}",
+                "PASS" if errors == 0 else "MISS",
+                digits=0,
+            ),
+            Target(
+                "hostile: endpoints left broken",
+                h.store,
+                "<= 0",
+                broken,
+                ", ".join(h.broken) or "none",
+                "PASS" if broken == 0 else "MISS",
+                digits=0,
+            ),
+        ]
+    return out
+
+
+def soak(run: Run) -> list[Target]:
+    """RSS grows by 10 % at most from 20 % of the soak to its end."""
+    out: list[Target] = []
+    for s in run.soaks:
+        growth = s.growth_pct
+        name = "soak: RSS growth from 20 % to the end, %"
+        if growth is None:
+            out.append(Target(name, s.store, "<= 10", None, "no RSS samples", "N/A", digits=1))
+            continue
+        detail = f"{s.rss_at(0.2)} kB -> {s.rss_at(1.0)} kB"
+        status = "PASS" if growth <= 10 else "MISS"
+        out.append(Target(name, s.store, "<= 10", round(growth, 2), detail, status, digits=1))
+    return out
+
+
+def wrk_targets(run: Run, large: int) -> list[Target]:
+    """The wrk figures' ratios: throughput against the ceiling and Prism, list scaling."""
     ceiling = run.find(server="ceiling")
     prism_rc = run.find(server="prism", operation=RC)
     prism_list = run.find(server="prism", operation=LIST)
