@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from mock_server.domain.errors import DomainError
 from mock_server.http.codec import WireCodec
 from mock_server.http.control_api import ControlOperation, control_endpoint, control_handlers
+from mock_server.http.fast_wire import FastWire, WireRoute
 from mock_server.http.fault_edge import FaultEdge, Holds
 from mock_server.http.faults import FaultGate
 from mock_server.http.guard import Guard, GuardMiddleware
@@ -61,8 +62,15 @@ class SandboxApp(Starlette):
     server's own `send` (http/fault_edge.py)."""
 
     fault_edge: FaultEdge | None = None
+    fast_wire: FastWire | None = None  # the wire API's common case, without Starlette
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_wire is not None and self.fast_wire.takes(scope):
+            await self.fast_wire(scope, receive, send, self._through_everything)
+        else:
+            await self._through_everything(scope, receive, send)
+
+    async def _through_everything(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.fault_edge is not None:
             await self.fault_edge(scope, receive, send, super().__call__)
         else:
@@ -107,6 +115,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
     journal = Journal(edge.journal_size, edge.journal_bytes, [edge.control_token or ""])
 
     handlers = wire_handlers(services, codec)
+    fast: dict[str, WireRoute] = {}
     routes: list[BaseRoute] = []
     for op in specs.wire.operations:
         handler = handlers.get(op.name)
@@ -114,6 +123,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
             raise RuntimeError(f"the spec's {op.path} names {op.name!r}, which is not implemented")
         schema = op.request_schema
         validator = BodyValidator(specs.wire.document, schema) if schema is not None else None
+        fast[op.path] = WireRoute(op, handler, validator)
         routes.append(
             Route(
                 op.path,
@@ -175,6 +185,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         ],
     )
     app.fault_edge = FaultEdge(edge.fault_hang_seconds, holds)
+    app.fast_wire = FastWire(fast, services, errors, gate, journal)
     app.state.services = services
     app.state.journal = journal
     app.state.live = live
