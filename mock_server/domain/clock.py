@@ -31,7 +31,7 @@ class ClockState:
 
     def at(self, wall: int) -> int:
         moved = self.anchor_virtual_ms + int((wall - self.anchor_wall_ms) * self.rate)
-        return min(moved, LAST_MS)  # a fast clock stops at the end of time
+        return moved if moved < LAST_MS else LAST_MS  # a fast clock stops at the end of time
 
 
 class Clock:
