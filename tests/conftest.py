@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
-from tests.specs import wire_spec
+from tests.specs import SPECS, wire_spec
 
 START = "2026-01-01T00:00:00Z"
 # Customers who never see nor answer, and repeated requests allowed: states hold still, so the
@@ -109,7 +109,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings, SPECS)) as test_client:
         yield test_client
 
 
@@ -122,7 +122,7 @@ def api(client: TestClient) -> Api:
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     """A sandbox whose customers act: the default settings, a frozen clock."""
     store = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'live.sqlite3'}"
-    with TestClient(create_app(Settings(store=store, clock_start=START, clock_rate=0))) as c:
+    with TestClient(create_app(Settings(store=store, clock_start=START, clock_rate=0), SPECS)) as c:
         yield c
 
 

@@ -25,7 +25,7 @@ from mock_server.domain.timefmt import parse_rfc3339
 from mock_server.spec import data_dir
 from tests.conftest import Api
 from tests.processes import run_cli, serving
-from tests.specs import wire_spec
+from tests.specs import SPECS, wire_spec
 
 DEMO_FILE = data_dir("fixtures") / "datasets" / "demo.jsonl"
 WINDOW_MS = Settings().reply_window_seconds * 1000
@@ -192,10 +192,10 @@ def by_shop(consents: list[dict[str, Any]], shop: dict[str, Any]) -> list[dict[s
 
 def test_a_loaded_shop_lists_its_consents_and_filters_work(settings: Settings) -> None:
     header, shops, consents = parse(DEMO_FILE.read_bytes().splitlines())
-    sandbox = build_services(settings.with_overrides(clock_start=header["now"]))
-    counts = load_dataset(sandbox, str(DEMO_FILE))
+    sandbox = build_services(settings.with_overrides(clock_start=header["now"]), SPECS)
+    counts = load_dataset(sandbox, str(DEMO_FILE), SPECS.wire)
     assert (counts.shops_created, counts.consents) == (len(shops), len(consents))
-    with TestClient(create_app(settings, services=sandbox)) as client:
+    with TestClient(create_app(settings, SPECS, sandbox)) as client:
         for shop in shops:
             api, mine = shop_api(client, shop), by_shop(consents, shop)
             assert len(api.walk()) == len(mine)
@@ -221,12 +221,12 @@ def test_loaded_waiting_consents_live_on(settings: Settings, tmp_path: Path) -> 
     path = tmp_path / "recent.jsonl"
     path.write_bytes(b"".join(lines))
     header, shops, consents = parse(lines)
-    sandbox = build_services(settings.with_overrides(clock_start=header["now"]))
-    load_dataset(sandbox, str(path))
+    sandbox = build_services(settings.with_overrides(clock_start=header["now"]), SPECS)
+    load_dataset(sandbox, str(path), SPECS.wire)
     waiting = [c for c in consents if c["reply_status"] == states.REPLY_WAITING]
     replying = [c for c in waiting if "reply" in c.get("future", {})]
     assert waiting and replying
-    with TestClient(create_app(settings, services=sandbox)) as client:
+    with TestClient(create_app(settings, SPECS, sandbox)) as client:
         client.post("/_sandbox/clock", json={"advance": "2d"})
         for consent in waiting:
             shop = next(s for s in shops if s["shop_id"] == consent["shop_id"])
@@ -239,9 +239,9 @@ def test_loaded_waiting_consents_live_on(settings: Settings, tmp_path: Path) -> 
 
 
 def test_loading_twice_adds_nothing(settings: Settings) -> None:
-    sandbox = build_services(settings)
-    first = load_dataset(sandbox, str(DEMO_FILE))
-    again = load_dataset(sandbox, str(DEMO_FILE))
+    sandbox = build_services(settings, SPECS)
+    first = load_dataset(sandbox, str(DEMO_FILE), SPECS.wire)
+    again = load_dataset(sandbox, str(DEMO_FILE), SPECS.wire)
     assert (again.shops_created, again.shops_existing) == (0, first.shops_created)
     assert again.already_loaded and sandbox.store.count_consents() == first.consents
     sandbox.close()
@@ -358,8 +358,8 @@ def test_serve_with_a_bad_data_file_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_a_shop_whose_key_is_taken_stops_the_load(settings: Settings) -> None:
     _, shops, _ = parse(DEMO_FILE.read_bytes().splitlines())
-    sandbox = build_services(settings)
+    sandbox = build_services(settings, SPECS)
     sandbox.shops.create_shop(NewShop(42, api_key=shops[0]["api_key"]))
     with pytest.raises(DatasetError, match="its api_key belongs to shop 42"):
-        load_dataset(sandbox, str(DEMO_FILE))
+        load_dataset(sandbox, str(DEMO_FILE), SPECS.wire)
     sandbox.close()

@@ -10,12 +10,13 @@ from starlette.testclient import TestClient
 from mock_server import Settings, create_app
 from mock_server.settings import settings_from_env
 from tests.conftest import DEMO, START
+from tests.specs import SPECS
 
 
 def transcript(settings: Settings) -> list[bytes]:
     auth = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
     out = []
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         out.append(client.post("/_sandbox/shops", json={}).content)
         for n in range(6):
             out.append(
@@ -68,7 +69,7 @@ def test_settings_from_environment() -> None:
 
 def test_reply_window_setting_moves_expires_at() -> None:
     settings = Settings(store="memory", clock_start=START, clock_rate=0, reply_window_seconds=90)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         created = client.post(
             "/v1/shop.Zalo/RequestConsent",
             headers={"Authorization": f"Bearer {DEMO.demo_api_key}"},
@@ -85,7 +86,7 @@ def test_reply_window_setting_moves_expires_at() -> None:
 @pytest.mark.parametrize(("code", "status"), [("permission_denied", 403), ("not_found", 404)])
 def test_foreign_oa_error_setting(code: str, status: int) -> None:
     settings = Settings(store="memory", foreign_oa_error=code)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         response = client.post(
             "/v1/shop.Zalo/RequestConsent",
             headers={"Authorization": f"Bearer {DEMO.demo_api_key}"},
@@ -102,7 +103,7 @@ def test_foreign_oa_error_setting(code: str, status: int) -> None:
 def test_default_sort_and_phone_echo_settings() -> None:
     settings = Settings(store="memory", default_sort="created_at", phone_echo="normalized")
     auth = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         made = [
             client.post(
                 "/v1/shop.Zalo/RequestConsent",

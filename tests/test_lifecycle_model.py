@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from tests.conftest import DEMO, DEMO_OA, START, Api
+from tests.specs import SPECS
 
 S, MIN, H, D = 1000, 60_000, 3_600_000, 86_400_000
 T0 = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
@@ -99,7 +100,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.dir = tempfile.mkdtemp()
         where = "memory" if self.store == "memory" else f"sqlite:{self.dir}/model.sqlite3"
         settings = Settings(store=where, clock_start=START, clock_rate=0)
-        self.client = TestClient(create_app(settings))
+        self.client = TestClient(create_app(settings, SPECS))
         self.client.__enter__()
         self.api = Api(self.client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
         self.now = T0

@@ -22,6 +22,7 @@ import pytest
 from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
 from tests.processes import READY, read_line
+from tests.specs import SPECS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -75,7 +76,7 @@ def test_the_readme_has_what_a_newcomer_needs() -> None:
 
 def test_every_shell_block_runs_against_a_sandbox(tmp_path: Path) -> None:
     settings = Settings(store="memory", clock_start="2026-01-01T00:00:00Z", clock_rate=0)
-    server = ThreadedServer(create_app(settings)).start()
+    server = ThreadedServer(create_app(settings, SPECS)).start()
     port = server.url.rsplit(":", 1)[1]
     try:
         for body in blocks("sh", None) + [

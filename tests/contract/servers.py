@@ -22,12 +22,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contract_tests.gateway import read_body, replay
 from mock_server import Settings, create_app
+from tests.specs import SPECS
 
 START = "2026-01-01T00:00:00Z"
 
 
 def sandbox_app() -> ASGIApp:
-    return create_app(Settings(store="memory", clock_rate=0, clock_start=START))
+    return create_app(Settings(store="memory", clock_rate=0, clock_start=START), SPECS)
 
 
 @dataclass(frozen=True)
