@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema_rs
 import pytest
 from starlette.testclient import TestClient
@@ -37,9 +38,9 @@ RESPONSE_SCHEMAS["error"] = _validator({"$ref": "#/components/schemas/TwirpError
 
 
 class Api:
-    """The wire API as one shop sees it, over HTTP (TestClient)."""
+    """The wire API as one shop sees it, over HTTP (TestClient, or tests.asgi.AppClient)."""
 
-    def __init__(self, client: TestClient, api_key: str, shop_key: str, oa_id: str) -> None:
+    def __init__(self, client: httpx.Client, api_key: str, shop_key: str, oa_id: str) -> None:
         self.client = client
         self.api_key = api_key
         self.shop_key = shop_key

@@ -15,9 +15,9 @@ from typing import Any
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
+from tests.asgi import AppClient
 from tests.conftest import DEMO, DEMO_OA, START, Api
 from tests.specs import SPECS
 
@@ -100,15 +100,16 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.dir = tempfile.mkdtemp()
         where = "memory" if self.store == "memory" else f"sqlite:{self.dir}/model.sqlite3"
         settings = Settings(store=where, clock_start=START, clock_rate=0)
-        self.client = TestClient(create_app(settings, SPECS))
-        self.client.__enter__()
+        # One app per example, on a loop of this thread: no portal thread per example nor
+        # per request (thousands of requests per run).
+        self.client = AppClient(create_app(settings, SPECS)).__enter__()
         self.api = Api(self.client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
         self.now = T0
         self.seq = 0
         self.consents: list[Model] = []
 
     def teardown(self) -> None:
-        self.client.__exit__(None, None, None)
+        self.client.__exit__()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _seq(self) -> int:
