@@ -24,7 +24,7 @@ from mock_server.domain.requests import NewShop
 from mock_server.domain.timefmt import parse_rfc3339
 from mock_server.spec import data_dir
 from tests.conftest import Api
-from tests.processes import run_cli, serving
+from tests.processes import invoke, serving_in_process
 from tests.specs import SPECS, wire_spec
 
 DEMO_FILE = data_dir("fixtures") / "datasets" / "demo.jsonl"
@@ -76,7 +76,7 @@ def test_the_same_seed_gives_the_same_bytes() -> None:
 def test_the_committed_demo_dataset_is_what_the_command_makes(tmp_path: Path) -> None:
     header = orjson.loads(DEMO_FILE.read_bytes().split(b"\n", 1)[0])
     out = tmp_path / "demo.jsonl"
-    result = run_cli(["fixtures", "generate", *generate_args(header), "--out", str(out)])
+    result = invoke(["fixtures", "generate", *generate_args(header), "--out", str(out)])
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == DEMO_FILE.read_bytes(), (
         "fixtures/datasets/demo.jsonl is stale: regenerate it with "
@@ -247,10 +247,11 @@ def test_loading_twice_adds_nothing(settings: Settings) -> None:
     sandbox.close()
 
 
-@pytest.mark.slow
 def test_serve_data_serves_the_dataset_over_http() -> None:
     header, shops, consents = parse(DEMO_FILE.read_bytes().splitlines())
-    with serving(["--store", "memory", "--clock-rate", "0", "--data", str(DEMO_FILE)]) as url:
+    with serving_in_process(
+        ["--store", "memory", "--clock-rate", "0", "--data", str(DEMO_FILE)]
+    ) as (url, _):
         health = httpx.get(f"{url}/_sandbox/health").json()
         assert (health["shops"], health["consents"]) == (len(shops) + 1, len(consents))
         assert httpx.get(f"{url}/_sandbox/clock").json()["now"] == header["now"]
@@ -278,12 +279,11 @@ def test_serve_data_serves_the_dataset_over_http() -> None:
         assert total == header["counts"]["consents"]
 
 
-@pytest.mark.slow
 def test_serve_data_twice_on_one_sqlite_store_loads_once(tmp_path: Path) -> None:
     _, shops, consents = parse(DEMO_FILE.read_bytes().splitlines())
     args = ["--store", f"sqlite:{tmp_path / 'kept.sqlite3'}", "--data", str(DEMO_FILE)]
     for _ in range(2):
-        with serving(args) as url:
+        with serving_in_process(args) as (url, _):
             health = httpx.get(f"{url}/_sandbox/health").json()
             assert (health["shops"], health["consents"]) == (len(shops) + 1, len(consents))
 
@@ -346,10 +346,9 @@ def test_a_bad_data_file_names_its_problem(tmp_path: Path, case: str) -> None:
     assert "\n" not in message and says in message, message
 
 
-@pytest.mark.slow
 def test_serve_with_a_bad_data_file_is_one_clear_line(tmp_path: Path) -> None:
     make, says = BAD_FILES["bad phone"]
-    result = run_cli(["serve", "--store", "memory", "--port", "0", "--data", str(make(tmp_path))])
+    result = invoke(["serve", "--store", "memory", "--port", "0", "--data", str(make(tmp_path))])
     assert result.returncode != 0
     assert result.stderr.startswith("etelecom-sandbox: error: cannot start: "), result.stderr
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
