@@ -31,6 +31,15 @@ class Inline:
 
 
 @contextmanager
+def fresh_warning_filters() -> Iterator[None]:
+    """No warning filters in the block, as in a fresh interpreter's pytest run, rather than this
+    run's (`error`: an integrator's unclosed socket is not this project's failure)."""
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        yield
+
+
+@contextmanager
 def as_a_child(env: Mapping[str, str], cwd: str | Path) -> Iterator[None]:
     """`env` as os.environ, `cwd` as the working folder and a fresh interpreter's warning filters
     (not this test run's `error`) for the block; afterwards, this process's own again, and the
@@ -39,8 +48,7 @@ def as_a_child(env: Mapping[str, str], cwd: str | Path) -> Iterator[None]:
     os.environ.clear()
     os.environ.update(env)
     try:
-        with chdir(cwd), warnings.catch_warnings():
-            warnings.resetwarnings()
+        with chdir(cwd), fresh_warning_filters():
             yield
     finally:
         os.environ.clear()
