@@ -121,6 +121,7 @@ def test_faults_are_the_shops_own(etelecom_sandbox, n):
 """
 
 
+@pytest.mark.slow
 def test_plugin_in_a_users_project(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     with fresh_warning_filters():
@@ -136,6 +137,7 @@ def test_plugin_under_xdist(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=13)
 
 
+@pytest.mark.slow
 def test_plugin_options_choose_store_and_seed(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_opts="""
@@ -153,6 +155,7 @@ def test_store(etelecom_sandbox_server):
     assert db.exists()
 
 
+@pytest.mark.slow
 def test_plugin_works_with_a_control_token(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,8 @@ from tests.contract.broken import BROKEN
 from tests.contract.servers import run_cli, serving
 from tests.processes import serving_in_process
 
+pytestmark = pytest.mark.slow  # each runs the kit's quick profile
+
 
 def test_a_sandbox_started_with_serve_passes(tmp_path: Path) -> None:
     with serving_in_process(["--store", "memory"]) as (url, _):

@@ -70,6 +70,7 @@ def test_every_kind_of_drift_is_reported(tmp_path: Path) -> None:
     assert sent and set(sent) <= reads, sent  # read-only, whatever the target
 
 
+@pytest.mark.slow
 def test_the_sandbox_does_not_drift(tmp_path: Path) -> None:
     code, report, markdown, _ = drift_of(sandbox_app(), tmp_path, run_cli)
     assert (code, report["drift"]) == (0, [])

@@ -14,6 +14,7 @@ import pytest
 from tests.contract.servers import run_cli, run_cli_process, run_pytest
 
 
+@pytest.mark.slow
 def test_pytest_pyargs_takes_the_kit_options_from_any_directory(tmp_path: Path) -> None:
     run = run_pytest(
         ["--etelecom-profile", "quick", "-k", "test_page_limit_is_clamped"],

@@ -18,6 +18,8 @@ from mock_server.domain.phones import normalize_phone
 from tests.contract.broken import echoes_keys
 from tests.contract.servers import Recorder, run_cli, run_pytest, sandbox_app, serving
 
+pytestmark = pytest.mark.slow  # each runs the kit's quick profile
+
 DEMO = Settings()
 OA = str(DEMO.demo_oa_ids[0])
 LIVE = ["--assume-live", "--quick", "--api-key", DEMO.demo_api_key]
