@@ -135,3 +135,24 @@ def shop(live: TestClient) -> Api:
 # Control calls that change state must be JSON, even without a body (the guard of /_sandbox/):
 # clients that make such calls without a body send this header by default.
 JSON_CALLS = {"Content-Type": "application/json"}
+
+
+# The longest tests (tens of seconds of CPU each), by node id.
+LONGEST = (
+    "tests/test_readme.py::test_every_shell_block_runs_against_a_sandbox",
+    "tests/test_pytest_plugin.py::test_plugin_under_xdist",
+    "tests/test_lifecycle_model.py::TestLifecycleMemory::runTest",
+    "tests/contract/test_live_safety.py::test_keys_appear_in_no_output_and_no_report",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first, then the other slow ones: xdist hands tests out in this order,
+    and a long test that starts last keeps one worker busy while the other has nothing to do."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.nodeid in LONGEST:
+            return LONGEST.index(item.nodeid)
+        return len(LONGEST) + (item.get_closest_marker("slow") is None)
+
+    items.sort(key=rank)
