@@ -141,7 +141,7 @@ JSON_CALLS = {"Content-Type": "application/json"}
 LONGEST = (
     "tests/test_readme.py::test_every_shell_block_runs_against_a_sandbox",
     "tests/test_pytest_plugin.py::test_plugin_under_xdist",
-    "tests/test_lifecycle_model.py::TestLifecycleMemory::runTest",
+    "tests/test_lifecycle_model.py::test_lifecycle_model_memory",
     "tests/contract/test_live_safety.py::test_keys_appear_in_no_output_and_no_report",
 )
 
