@@ -92,7 +92,7 @@ def test_every_shell_block_runs_against_a_sandbox(tmp_path: Path) -> None:
                 env=env(),
                 capture_output=True,
                 text=True,
-                timeout=120,
+                timeout=300,  # a guard against a hang: the kit blocks take tens of seconds
             )
             assert result.returncode == 0, f"{body}\n{result.stdout}\n{result.stderr}"
             # Each kit run reported what it ran, and nothing failed.
