@@ -147,8 +147,8 @@ LONGEST = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first, then the other slow ones: xdist hands tests out in this order,
-    and a long test that starts last keeps one worker busy while the other has nothing to do."""
+    """The longest tests first, then the other slow ones, so that none starts last and keeps one
+    worker busy while the other has nothing left to do (see pytest_xdist_make_scheduler)."""
 
     def rank(item: pytest.Item) -> int:
         if item.nodeid in LONGEST:
@@ -156,3 +156,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return len(LONGEST) + (item.get_closest_marker("slow") is None)
 
     items.sort(key=rank)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`-n N` (xdist's `load`) with work stealing: each worker starts on its half of the tests,
+    in the order above, and a worker out of tests takes half of the other's queue. (`load`
+    would hand the first worker all the longest tests in one batch.) An explicit --dist stays."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import WorkStealingScheduling  # type: ignore[import-untyped]
+
+    return WorkStealingScheduling(config, log)
