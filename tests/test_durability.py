@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import DEMO, DEMO_OA, START
-from tests.processes import serve_process, serving
+from tests.processes import serve_process, serving_in_process
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
@@ -85,7 +85,7 @@ def test_acknowledged_consents_survive_kill_9(tmp_path: Path, kill_after: int) -
             thread.join(60)
         assert process.wait(30) == -signal.SIGKILL
     assert len(acknowledged) >= kill_after
-    with serving(args) as url:
+    with serving_in_process(args) as (url, _):  # the restart: serve again, in this process
         kept = everything(url)
     lost = [c["id"] for c in acknowledged if c["id"] not in kept]
     assert not lost, f"{len(lost)} of {len(acknowledged)} acknowledged consents lost"

@@ -38,7 +38,8 @@ def survey(
 ) -> Iterator[Survey]:
     where = tmp_path_factory.mktemp("hostile") / "s.sqlite3"
     store = "memory" if request.param == "memory" else f"sqlite:{where}"
-    app = create_app(Settings(store=store, clock_start=START, clock_rate=0, drain_seconds=1))
+    settings = Settings(store=store, clock_start=START, clock_rate=0, drain_seconds=1)
+    app = create_app(settings, SPECS)
     with ThreadedServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         survey = Survey(http, valid_requests(DEMO.demo_api_key, DEMO_OA))
         yield survey

@@ -14,7 +14,7 @@ import pytest
 
 from contract_tests.receiver import receiving
 from tests.conftest import DEMO, DEMO_OA, START
-from tests.processes import run_cli, serving
+from tests.processes import invoke, serving
 from tests.test_lifecycle import AGREES
 
 pytestmark = pytest.mark.slow
@@ -159,7 +159,7 @@ def test_a_reset_is_seen_by_both_workers(url: str) -> None:
 
 
 def test_the_memory_store_refuses_workers() -> None:
-    result = run_cli(["serve", "--store", "memory", "--workers", "2", "--port", "0"])
+    result = invoke(["serve", "--store", "memory", "--workers", "2", "--port", "0"])
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "needs a store the workers share" in result.stderr
