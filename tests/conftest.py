@@ -146,9 +146,11 @@ LONGEST = (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The longest tests first, then the other slow ones, so that none starts last and keeps one
-    worker busy while the other has nothing left to do (see pytest_xdist_make_scheduler)."""
+    worker busy while the other has nothing left to do. Under xdist, dealt like cards: each
+    worker starts on its own contiguous share (pytest_xdist_make_scheduler), and so each share
+    opens with its part of the longest tests."""
 
     def rank(item: pytest.Item) -> int:
         if item.nodeid in LONGEST:
@@ -156,13 +158,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return len(LONGEST) + (item.get_closest_marker("slow") is None)
 
     items.sort(key=rank)
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    items[:] = [item for share in range(workers) for item in items[share::workers]]
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`-n N` (xdist's `load`) with work stealing: each worker starts on its half of the tests,
-    in the order above, and a worker out of tests takes half of the other's queue. (`load`
-    would hand the first worker all the longest tests in one batch.) An explicit --dist stays."""
+    """`-n N` (xdist's `load`) with work stealing: each worker starts on its contiguous share of
+    the tests, in the order above, and a worker out of tests takes half of another's queue.
+    (`load` would hand the first worker all the longest tests in one batch.) An explicit --dist
+    stays."""
     if config.getvalue("dist") != "load":
         return None
     from xdist.scheduler import WorkStealingScheduling  # type: ignore[import-untyped]
