@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
 from tests.conftest import DEMO, DEMO_OA, START, Api, move_clock, new_shop
+from tests.specs import SPECS
 from tests.test_lifecycle import AGREES, IGNORES
 from tests.test_webhooks import drain, receiver, set_target
 
@@ -142,7 +143,7 @@ def test_a_wall_clock_delay_holds_the_background_sender() -> None:
     settings = Settings(store="memory", clock_start=START, clock_rate=0)
     with (
         receiver() as hook,
-        ThreadedServer(create_app(settings)) as server,
+        ThreadedServer(create_app(settings, SPECS)) as server,
         httpx.Client(base_url=server.url) as http,
     ):
         target = {"shop_id": DEMO.demo_shop_id, "oa_id": DEMO_OA, "url": hook.url}
