@@ -24,7 +24,7 @@ from hypothesis.stateful import (
 
 from mock_server import Settings, create_app
 from tests.asgi import AppClient
-from tests.conftest import DEMO, DEMO_OA, START, Api
+from tests.conftest import DEMO, DEMO_OA, JSON_CALLS, START, Api
 from tests.specs import SPECS
 
 S, MIN, H, D = 1000, 60_000, 3_600_000, 86_400_000
@@ -106,7 +106,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        response = self.client.post("/_sandbox/reset")
+        response = self.client.post("/_sandbox/reset", headers=JSON_CALLS)
         assert response.status_code == 200, response.text
         self.api = Api(self.client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
         self.now = T0
