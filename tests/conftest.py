@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,6 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from tests.specs import SPECS, wire_spec
-
-# The suite starts dozens of Python processes (xdist's workers, serve, the kit's CLI and its
-# pytest, an integrator's pytest), each importing the same modules: they may cache bytecode, and
-# pytest its rewritten modules, whatever this environment says (caches only: nothing a test
-# checks changes).
-os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 START = "2026-01-01T00:00:00Z"
 # Customers who never see nor answer, and repeated requests allowed: states hold still, so the
