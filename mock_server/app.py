@@ -83,7 +83,12 @@ def build_services(
     file_rules = (
         read_scenario_file(Path(settings.scenarios), validate_file) if settings.scenarios else None
     )
-    store = open_store(settings.store_kind, settings.store_path)
+    store = open_store(
+        settings.store_kind,
+        settings.store_path,
+        settings.postgres_pool_size,
+        settings.postgres_timeout_seconds,
+    )
     clock = Clock(store)
     world = World(store, clock, policy.webhook_app_id)
     rules = RuleBook(store, magic)

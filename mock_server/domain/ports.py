@@ -19,6 +19,11 @@ class MetaStore(Protocol):
     def set_meta(self, key: str, value: str | None) -> None:
         """Set a value; None removes it."""
 
+    def replace_meta(self, key: str, old: str | None, new: str | None) -> bool:
+        """Set `key` to `new` only if its value is `old` now (None: absent), atomically even
+        against other processes on the store; whether it did. For read-modify-write (the
+        clock), where set_meta could undo another instance's change."""
+
     def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]: ...
 
 
@@ -41,7 +46,9 @@ class ConsentStore(Protocol):
     def insert_many(self, consents: Iterable[Consent]) -> int:
         """Bulk load (datasets, benchmarks): ids assigned as by insert_consent."""
 
-    def max_consent_id(self) -> int: ...
+    def max_consent_id(self) -> int:
+        """The largest id given out. Inside a transaction, no other consent is numbered until
+        it ends, so a bulk load may number its own from here."""
 
     def get_consent(self, consent_id: int) -> Consent | None: ...
 
@@ -102,7 +109,8 @@ class OutboxStore(Protocol):
 
 
 class Store(MetaStore, ShopStore, ConsentStore, EventStore, OutboxStore, Protocol):
-    """Everything, with transactions: what is done inside one happens at once or not at all."""
+    """Everything, with transactions: what is done inside one happens at once or not at all.
+    A store that loses its database raises the domain's `Unavailable` from any call."""
 
     kind: str
 

@@ -3,6 +3,7 @@ journal, and a lifespan that runs webhook delivery."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_server.domain.errors import DomainError
+from mock_server.domain.errors import DomainError, Unavailable
 from mock_server.http.codec import WireCodec
 from mock_server.http.control_api import ControlOperation, control_endpoint, control_handlers
 from mock_server.http.internal import InternalErrors
@@ -66,6 +67,20 @@ def not_simulated(facts: SpecFacts) -> Callable[[Request], Awaitable[Response]]:
         )
 
     return endpoint
+
+
+def _last_known(now_ms: Callable[[], int]) -> Callable[[], int]:
+    """The journal's clock: the store's, or while the store cannot be reached, the time it
+    last read (the journal records the 503s of an outage too)."""
+    last = 0
+
+    def now() -> int:
+        nonlocal last
+        with contextlib.suppress(Unavailable):
+            last = now_ms()
+        return last
+
+    return now
 
 
 def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> Starlette:
@@ -129,7 +144,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         },
         lifespan=lifespan,
         middleware=[
-            Middleware(JournalMiddleware, journal, services.clock.now_ms),
+            Middleware(JournalMiddleware, journal, _last_known(services.clock.now_ms)),
             Middleware(InternalErrors),
         ],
     )

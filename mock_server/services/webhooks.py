@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from mock_server.domain import notices
+from mock_server.domain.errors import Unavailable
 from mock_server.domain.model import (
     DELIVERED,
     FAILED,
@@ -152,6 +153,7 @@ class WebhookService:
 
     async def run(self) -> None:
         """Background loop of a serving sandbox: move the world on, send what is due."""
+        lost = False  # the store is unreachable: said once, until it is back
         async with httpx.AsyncClient() as client:
             while True:
                 try:
@@ -159,6 +161,13 @@ class WebhookService:
                         with self.store.transaction():
                             self.world.advance()
                     await self.deliver_due(client)
+                    if lost:
+                        log.warning("the store is back: webhook delivery goes on")
+                        lost = False
+                except Unavailable as exc:
+                    if not lost:
+                        log.warning("webhook delivery waits for the store: %s", exc.message)
+                        lost = True
                 except Exception:  # keep serving; the next tick tries again
                     log.exception("webhook delivery failed")
                 await asyncio.sleep(TICK_SECONDS)

@@ -1,0 +1,244 @@
+"""Connections to PostgreSQL for the store: a psycopg pool, re-entrant transactions, and every
+driver failure that means "the database is not there" turned into the domain's `Unavailable`.
+
+A call outside a transaction checks a connection out of the pool for that one call; a
+transaction keeps one connection from its first statement to COMMIT (the services call the store
+from the event loop, so each holds it briefly). Transactions run at READ COMMITTED and take a
+shared "gate" lock as they begin; a reset takes it exclusively, so it waits for transactions in
+flight and the next ones wait for it: every instance sees the old world or the new, never a
+mix, and never deadlocks on a reset's table locks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from mock_server.domain.errors import Unavailable
+from mock_server.store.postgres_url import mask, scrub
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
+log = logging.getLogger("etelecom_sandbox.store")
+
+
+class _Transaction(threading.local):
+    depth = 0
+    conn: psycopg.Connection[Row] | None = None
+
+
+class _Scrub(logging.Filter):
+    """Keeps the store URL's password out of the driver's own log lines."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message, self.url)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+class Database:
+    def __init__(self, url: str, pool_size: int, timeout: float) -> None:
+        self.url = url
+        self.shown = mask(url)
+        self._scrub = _Scrub(url)
+        for name in ("psycopg", "psycopg.pool"):
+            logging.getLogger(name).addFilter(self._scrub)
+        self._tx = _Transaction()
+        self.on_begin: Callable[[int], None] = lambda generation: None
+        self.namespace = ""  # the schema: locks of sandboxes in other schemas never meet
+        self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max(1, pool_size),
+            open=False,
+            timeout=timeout,
+            kwargs={"autocommit": True},
+            name="etelecom-sandbox",
+            reconnect_timeout=24 * 3600.0,  # keep trying: the database may come back
+        )
+        try:
+            self.pool.open(wait=True, timeout=max(timeout, 1.0))
+        except (psycopg.Error, PoolTimeout) as exc:
+            self.close()
+            raise OSError(f"cannot reach {self.shown}: {self.describe(exc)}") from None
+
+    def key(self, *parts: object) -> int:
+        """An advisory lock key (int64) for `parts` in this database and schema."""
+        text = ":".join(map(str, (self.namespace, *parts)))
+        digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+    def describe(self, exc: BaseException) -> str:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        return scrub(text, self.url)
+
+    def unavailable(self, exc: BaseException) -> Unavailable:
+        return Unavailable(f"the store's database cannot be reached: {self.describe(exc)}")
+
+    # Statements ---------------------------------------------------------------------------
+
+    def run(self, work: Callable[[psycopg.Connection[Row]], T], write: bool = False) -> T:
+        """`work` on the transaction's connection, or on one checked out for this call. Outside
+        a transaction a call that failed on a connection the database dropped is tried once
+        more on a fresh one (after a restart every pooled connection is dead); `write` calls
+        are tried again only when they are idempotent, which the callers say."""
+        tx = self._tx
+        if tx.depth:
+            conn = tx.conn or self._begin(exclusive=False)
+            try:
+                return work(conn)
+            except psycopg.OperationalError as exc:
+                raise self.unavailable(exc) from None
+        for attempt in (1, 2):
+            try:
+                with self.pool.connection() as conn:
+                    return work(conn)
+            except PoolTimeout as exc:
+                raise self.unavailable(exc) from None
+            except psycopg.OperationalError as exc:
+                if attempt == 2 or write:
+                    raise self.unavailable(exc) from None
+                self._drop_dead()
+        raise AssertionError("unreachable")
+
+    def _drop_dead(self) -> None:
+        with suppress(psycopg.Error, PoolTimeout):
+            self.pool.check()
+
+    # Transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        tx = self._tx
+        if tx.depth:
+            tx.depth += 1
+            try:
+                yield
+            finally:
+                tx.depth -= 1
+            return
+        tx.depth = 1
+        try:
+            yield
+        except BaseException:
+            self._end(commit=False)
+            raise
+        else:
+            self._end(commit=True)
+        finally:
+            tx.depth = 0
+
+    def in_transaction(self) -> bool:
+        return bool(self._tx.depth)
+
+    def begin_exclusive(self) -> None:
+        """Begin the current transaction holding the gate alone (a reset), unless it has begun."""
+        if self._tx.conn is None:
+            self._begin(exclusive=True)
+
+    def _begin(self, exclusive: bool) -> psycopg.Connection[Row]:
+        lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        begin = f"BEGIN; SELECT {lock}({self.key('gate')}), generation FROM sandbox_generation"
+        for attempt in (1, 2):
+            try:
+                conn = self.pool.getconn()
+            except PoolTimeout as exc:
+                raise self.unavailable(exc) from None
+            try:
+                cursor = conn.execute(begin)
+                cursor.nextset()
+                row = cursor.fetchone()
+            except psycopg.OperationalError as exc:  # nothing done yet: safe to try again
+                self.pool.putconn(conn)
+                if attempt == 2:
+                    raise self.unavailable(exc) from None
+                self._drop_dead()
+                continue
+            self._tx.conn = conn
+            assert row is not None
+            self.on_begin(int(row[1]))
+            return conn
+        raise AssertionError("unreachable")
+
+    def _end(self, commit: bool) -> None:
+        conn, self._tx.conn = self._tx.conn, None
+        if conn is None:
+            return
+        try:
+            if commit:
+                try:
+                    conn.execute("COMMIT")
+                except psycopg.OperationalError as exc:
+                    raise Unavailable(
+                        "the store's database was lost while committing (the change may or "
+                        f"may not have been kept): {self.describe(exc)}"
+                    ) from None
+            else:
+                with suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+        finally:
+            self.pool.putconn(conn)
+
+    def close(self) -> None:
+        self.pool.close()
+        for name in ("psycopg", "psycopg.pool"):
+            logging.getLogger(name).removeFilter(self._scrub)
+
+
+class Queries:
+    """Statements on the store's database, each on the transaction's connection or its own."""
+
+    _db: Database
+
+    def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[Row]:
+        def work(conn: psycopg.Connection[Row]) -> list[Row]:
+            return conn.execute(sql, params).fetchall()
+
+        return self._db.run(work)
+
+    def _row(self, sql: str, params: tuple[object, ...] = ()) -> Row | None:
+        def work(conn: psycopg.Connection[Row]) -> Row | None:
+            return conn.execute(sql, params).fetchone()
+
+        return self._db.run(work)
+
+    def _value(self, sql: str, params: tuple[object, ...] = (), retry: bool = True) -> int:
+        def work(conn: psycopg.Connection[Row]) -> int:
+            row = conn.execute(sql, params).fetchone()
+            assert row is not None
+            return int(row[0])
+
+        return self._db.run(work, write=not retry)
+
+    def _exec(self, sql: str, params: tuple[object, ...] = (), retry: bool = False) -> int:
+        """A change; how many rows it touched. `retry` for a change that may run twice."""
+
+        def work(conn: psycopg.Connection[Row]) -> int:
+            return conn.execute(sql, params).rowcount
+
+        return self._db.run(work, write=not retry)
+
+    def _copy(self, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
+        def work(conn: psycopg.Connection[Row]) -> int:
+            count = 0
+            statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+            with conn.cursor().copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+
+        return self._db.run(work, write=True)
