@@ -39,7 +39,9 @@ def binaries() -> Path:
     """The folder of initdb and pg_ctl: the newest Debian version, else what PATH has."""
     found = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
     )
     if found:
         return Path(found[-1]).parent
@@ -141,9 +143,7 @@ def start(folder: Path, durable: bool = False) -> str:
 
 
 def stop(folder: Path, mode: str = "fast") -> None:
-    _run(
-        [str(binaries() / "pg_ctl"), "-D", str(folder / "data"), "-m", mode, "-w", "stop"], folder
-    )
+    _run([str(binaries() / "pg_ctl"), "-D", str(folder / "data"), "-m", mode, "-w", "stop"], folder)
 
 
 def main() -> None:

@@ -174,7 +174,7 @@ def test_events_play_out_once_and_webhooks_are_sent_once_in_order(urls: list[str
 
 
 def test_a_reset_on_one_instance_is_seen_by_all_at_once(urls: list[str]) -> None:
-    shop, auth = new_shop(urls[0])
+    _shop, auth = new_shop(urls[0])
     rules = {"rules": [{"phone": "0916000000", "outcome": "no_zalo"}]}
     assert httpx.put(f"{urls[0]}/_sandbox/rules", json=rules).status_code == 200
     assert httpx.post(f"{urls[1]}/_sandbox/reset").status_code == 200

@@ -110,6 +110,5 @@ class Clock:
         self._last = 0
 
 
-
 def _dump(state: ClockState) -> str:
     return json.dumps(asdict(state))

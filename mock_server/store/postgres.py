@@ -17,7 +17,8 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+
+import psycopg
 
 from mock_server.domain import states
 from mock_server.domain.errors import AlreadyExists
@@ -46,10 +47,11 @@ _EQUALITY = (
     "reply_status",
     "is_charged",
 )
+_OAS = "FILTER (WHERE o.oa_id IS NOT NULL)"
 _SHOP = (
     "SELECT s.shop_id, s.api_key, s.shop_key, s.name, "
-    "COALESCE(array_agg(o.oa_id ORDER BY o.position) FILTER (WHERE o.oa_id IS NOT NULL), ARRAY[]::BIGINT[]), "
-    "COALESCE(array_agg(o.name ORDER BY o.position) FILTER (WHERE o.oa_id IS NOT NULL), ARRAY[]::TEXT[]) "
+    f"COALESCE(array_agg(o.oa_id ORDER BY o.position) {_OAS}, ARRAY[]::BIGINT[]), "
+    f"COALESCE(array_agg(o.name ORDER BY o.position) {_OAS}, ARRAY[]::TEXT[]) "
     "FROM shops s LEFT JOIN shop_oas o ON o.shop_id = s.shop_id WHERE s.{column} = %s "
     "GROUP BY s.shop_id"
 )
@@ -71,6 +73,7 @@ class PostgresStore(OutboxTables):
         self._db = Database(url, pool_size, timeout)
         try:
             self._sequence = prepare(self._db)
+            self._db.open()
         except BaseException:
             self._db.close()
             raise
@@ -155,7 +158,7 @@ class PostgresStore(OutboxTables):
 
     def replace_meta(self, key: str, old: str | None, new: str | None) -> bool:
         if old is None and new is None:
-            done = self._row("SELECT 1 FROM meta WHERE key = %s", (key,)) is None
+            done = int(self._row("SELECT 1 FROM meta WHERE key = %s", (key,)) is None)
         elif old is None:
             done = self._exec(
                 "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
@@ -223,7 +226,9 @@ class PostgresStore(OutboxTables):
         row = self._row(_SHOP.format(column=column), (key,))
         if row is None:
             return None
-        accounts = tuple(OfficialAccount(int(i), str(n)) for i, n in zip(row[4], row[5]))
+        accounts = tuple(
+            OfficialAccount(int(i), str(n)) for i, n in zip(row[4], row[5], strict=True)
+        )
         shop = Shop(int(row[0]), str(row[1]), str(row[2]), accounts, str(row[3]))
         if not self._db.in_transaction():  # one being made may yet be rolled back
             if len(self._shops) >= SHOP_CACHE:
@@ -279,11 +284,12 @@ class PostgresStore(OutboxTables):
         # sees the first as waiting, as it would on one instance.
         key = self._db.key("phone", shop_id, oa_id, phone_norm)
 
-        def locked(conn: Any) -> bool:
+        def locked(conn: psycopg.Connection[Row]) -> bool:
             with conn.pipeline():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
                 cursor = conn.execute(sql, params)
-            return bool(cursor.fetchone()[0])
+            row = cursor.fetchone()
+            return row is not None and bool(row[0])
 
         return self._db.run(locked)
 
@@ -355,7 +361,7 @@ class PostgresStore(OutboxTables):
         waits for the instance applying them rather than reading the world half-moved."""
         key = self._db.key("world")
 
-        def pop(conn: Any) -> list[Row]:
+        def pop(conn: psycopg.Connection[Row]) -> list[Row]:
             with conn.pipeline():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
                 cursor = conn.execute(

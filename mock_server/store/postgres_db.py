@@ -27,6 +27,7 @@ from mock_server.store.postgres_url import mask, scrub
 T = TypeVar("T")
 Row = tuple[Any, ...]
 log = logging.getLogger("etelecom_sandbox.store")
+RECONNECT_SECONDS = 5.0
 
 
 class _Transaction(threading.local):
@@ -67,13 +68,29 @@ class Database:
             timeout=timeout,
             kwargs={"autocommit": True},
             name="etelecom-sandbox",
-            reconnect_timeout=24 * 3600.0,  # keep trying: the database may come back
+            # A lost database: retry a few seconds, then give up until a request asks again
+            # (each asks afresh, without the backoff a long outage would have grown).
+            reconnect_timeout=RECONNECT_SECONDS,
         )
+        self.timeout = timeout
+
+    def open(self) -> None:
+        """Start the pool (connections are made in the background; `direct` checked first
+        that the database answers)."""
+        self.pool.open(wait=False)
+
+    @contextmanager
+    def direct(self) -> Iterator[psycopg.Connection[Row]]:
+        """One connection outside the pool, for start-up: OSError, in one line and with the
+        driver's own reason (a refused password, no server), when it cannot be had."""
         try:
-            self.pool.open(wait=True, timeout=max(timeout, 1.0))
-        except (psycopg.Error, PoolTimeout) as exc:
-            self.close()
+            conn = psycopg.connect(
+                self.url, autocommit=True, connect_timeout=max(2, round(self.timeout))
+            )
+        except psycopg.Error as exc:
             raise OSError(f"cannot reach {self.shown}: {self.describe(exc)}") from None
+        with conn:
+            yield conn
 
     def key(self, *parts: object) -> int:
         """An advisory lock key (int64) for `parts` in this database and schema."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import psycopg
+
 from mock_server.domain.model import PENDING, Attempt, OutboxEntry
-from mock_server.store.postgres_db import Queries
+from mock_server.store.postgres_db import Queries, Row
 
 _OUTBOX = "id, shop_id, oa_id, url, payload, state, attempts, next_attempt"
 # The oldest pending entry of each OA, if nobody else holds it (and, for the sender, if due).
@@ -56,8 +58,8 @@ class OutboxTables(Queries):
     ) -> list[OutboxEntry]:
         params = {"owner": owner, "until": now + lease, "now": now, "due_only": due_only}
 
-        def claim(conn: object) -> list[OutboxEntry]:
-            rows = conn.execute(_CLAIM, params).fetchall()  # type: ignore[attr-defined]
+        def claim(conn: psycopg.Connection[Row]) -> list[OutboxEntry]:
+            rows = conn.execute(_CLAIM, params).fetchall()
             return [OutboxEntry(*row) for row in sorted(rows)]
 
         return self._db.run(claim, write=True)

@@ -13,7 +13,7 @@ def prepare(db: Database) -> str:
     return the consent id sequence's name. OSError, in one line, when the schema is newer than
     this sandbox or the database refuses."""
     try:
-        with db.pool.connection() as conn:
+        with db.direct() as conn:
             schema = conn.execute("SELECT current_schema()").fetchone()
             if schema is None or schema[0] is None:
                 raise OSError(f"{db.shown}: no schema to create tables in (see search_path)")
@@ -42,5 +42,5 @@ def _migrate(conn: psycopg.Connection[Row], db: Database) -> None:
             "database or schema"
         )
     for number in range(version, VERSION):
-        conn.execute(MIGRATIONS[number])  # type: ignore[arg-type]
+        conn.execute(MIGRATIONS[number])
         conn.execute(f"UPDATE {VERSION_TABLE} SET version = %s", (number + 1,))
