@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL cluster for tests, CI and benchmarks: initdb in a folder, a server on a
 free 127.0.0.1 port and a unix socket in that folder, and the URL to reach it.
 
-    python scripts/pg_cluster.py start DIR    # prints the URL (postgresql://...)
+    python scripts/pg_cluster.py start DIR    # prints the URL (postgresql://...); again: no-op
     python scripts/pg_cluster.py stop DIR     # stops the server (the folder stays)
     python scripts/pg_cluster.py url DIR      # prints the URL of a cluster made before
 
@@ -114,6 +114,8 @@ def start(folder: Path, durable: bool = False) -> str:
     bin_dir = binaries()
     if not (folder / "data" / "PG_VERSION").exists():
         _init(folder, bin_dir)
+    elif running(folder, bin_dir):
+        return url(folder)
     options = [
         "-p",
         (folder / "port").read_text().strip(),
@@ -142,8 +144,22 @@ def start(folder: Path, durable: bool = False) -> str:
     return url(folder)
 
 
+def running(folder: Path, bin_dir: Path) -> bool:
+    status = subprocess.run(
+        _as_owner([str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "status"]),
+        cwd=folder,
+        capture_output=True,
+        check=False,
+    )
+    return status.returncode == 0
+
+
 def stop(folder: Path, mode: str = "fast") -> None:
-    _run([str(binaries() / "pg_ctl"), "-D", str(folder / "data"), "-m", mode, "-w", "stop"], folder)
+    """Stop the cluster's server (nothing to do when it is not running)."""
+    bin_dir = binaries()
+    if running(folder, bin_dir):
+        argv = [str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", mode, "-w", "stop"]
+        _run(argv, folder)
 
 
 def main() -> None:
