@@ -128,7 +128,10 @@ def serve(host: str, port: int, access_log: bool, data: str | None, **overrides:
 
     if settings.workers > 1:
         os.environ[WORKER_SETTINGS] = settings.to_json()
-        serving.serve_workers(sock, "mock_server.app:worker_app", settings.workers, announce)
+        if not serving.serve_workers(
+            sock, "mock_server.app:worker_app", settings.workers, announce
+        ):
+            fail(f"the {settings.workers} workers did not all start in time")
     else:
         serving.serve(sock, serving.config(app, access_log), announce)
 
