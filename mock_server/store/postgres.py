@@ -77,7 +77,7 @@ class PostgresStore(OutboxTables):
         except BaseException:
             self._db.close()
             raise
-        self._db.on_begin = self._saw
+        self._db.on_begin = self._began
         self._local = _Local()
         self._meta: dict[str, str | None] = {}
         self._shops: dict[tuple[bool, str], Shop] = {}
@@ -97,6 +97,10 @@ class PostgresStore(OutboxTables):
                 if self._local.written or self._local.reset:
                     self._checked_at = 0  # what this transaction changed: see it next read
                 self._local.written, self._local.reset = None, False
+
+    def _began(self, generation: int) -> None:
+        self._saw(generation)
+        self._checked_at = time.monotonic_ns()
 
     def _saw(self, generation: int) -> None:
         if generation != self._generation:
@@ -352,8 +356,14 @@ class PostgresStore(OutboxTables):
             )
 
     def next_due(self) -> int | None:
-        row = self._row("SELECT MIN(due) FROM events")
-        return None if row is None or row[0] is None else int(row[0])
+        # Asked before every read or write: it brings the generation along, for free.
+        checked = time.monotonic_ns()
+        row = self._row("SELECT (SELECT MIN(due) FROM events), generation FROM sandbox_generation")
+        assert row is not None
+        if not self._db.in_transaction():
+            self._saw(int(row[1]))
+            self._checked_at = checked
+        return None if row[0] is None else int(row[0])
 
     def pop_due_events(self, now: int, limit: int) -> list[Event]:
         """One instance at a time applies due events (the lock is held until the transaction
