@@ -10,8 +10,16 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results" / "latest.json"
 # Every figure, in the order run.py measures them (the ceiling's body size comes from the
 # throughput figure, so it needs that one too).
-FIGURES = ("throughput", "ceiling", "prism", "scaling", "dataset-load", "fixtures-generate")
-WRK_FIGURES = frozenset(FIGURES[:4])
+FIGURES = (
+    "throughput",
+    "ceiling",
+    "prism",
+    "scaling",
+    "instances",
+    "dataset-load",
+    "fixtures-generate",
+)
+WRK_FIGURES = frozenset(FIGURES[:5])
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,10 @@ class Settings:
     # waits for one before it answers Twirp `unavailable` (503).
     postgres_pool_size: int = 4
     postgres_timeout_seconds: float = 2.0
+    # Whether PostgreSQL flushes each commit to disk before the sandbox answers. Off, as SQLite's
+    # synchronous=NORMAL: a killed sandbox loses nothing it answered, a crashed database server
+    # may lose its last fraction of a second.
+    postgres_synchronous_commit: bool = False
     # One seed drives every random choice (secrets, cursor signing, customer behaviour).
     seed: int = 0
 

@@ -80,6 +80,13 @@ def url(folder: Path) -> str:
 
 
 def _init(folder: Path, bin_dir: Path) -> None:
+    if os.geteuid() == 0:
+        reach = subprocess.run(_as_owner(["test", "-x", str(folder.parent)]), check=False)
+        if reach.returncode:
+            raise ClusterError(
+                f"{folder.parent} is closed to the {OWNER} user, who runs the server: "
+                "use a folder it can reach (e.g. under /tmp)"
+            )
     data = folder / "data"
     secret = folder / "pwfile"
     secret.write_text(PASSWORD + "\n")

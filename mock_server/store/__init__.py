@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass
 
 from mock_server.domain.ports import Store
 
@@ -10,10 +11,17 @@ KINDS = ("memory", "sqlite", "postgresql")
 DRIVER = ("psycopg", "psycopg_pool")  # the [postgresql] extra
 
 
-def open_store(kind: str, path: str = "", pool_size: int = 4, timeout: float = 2.0) -> Store:
-    """A store of `kind`: "memory", "sqlite" with a file path, or "postgresql" with a URL (its
-    pool of at most `pool_size` connections, waiting `timeout` seconds for one). ValueError
-    for an unknown kind or a missing driver, OSError for a store that cannot be opened."""
+@dataclass(frozen=True)
+class PostgresOptions:
+    pool_size: int = 4  # connections at most, per process
+    timeout: float = 2.0  # seconds a store call waits for a connection
+    synchronous_commit: bool = False  # wait for each commit's flush to disk
+
+
+def open_store(kind: str, path: str = "", postgres: PostgresOptions | None = None) -> Store:
+    """A store of `kind`: "memory", "sqlite" with a file path, or "postgresql" with a URL.
+    ValueError for an unknown kind or a missing driver, OSError for a store that cannot be
+    opened."""
     if kind == "memory":
         from mock_server.store.memory import MemoryStore
 
@@ -31,7 +39,7 @@ def open_store(kind: str, path: str = "", pool_size: int = 4, timeout: float = 2
             )
         from mock_server.store.postgres import PostgresStore
 
-        return PostgresStore(path, pool_size, timeout)
+        return PostgresStore(path, postgres or PostgresOptions())
     raise ValueError(
         f"unknown store {kind!r}: use memory, sqlite, sqlite:PATH or postgresql://USER@HOST/DB"
     )

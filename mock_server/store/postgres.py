@@ -26,6 +26,7 @@ from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import CONSENT_FIELDS, Consent, OfficialAccount, Shop, as_row
 from mock_server.domain.query import ConsentQuery, SortKey
+from mock_server.store import PostgresOptions
 from mock_server.store.postgres_db import Database, Row
 from mock_server.store.postgres_outbox import OutboxTables
 from mock_server.store.postgres_schema import TABLES
@@ -58,25 +59,28 @@ _SHOP = (
 SHOP_CACHE = 10_000
 STALE_NS = 1_000_000  # how long a generation check holds between transactions
 _NO = object()
+_NEXT_DUE = "(SELECT MIN(due) FROM events)"
 
 
 class _Local(threading.local):
     # Meta written by this thread's open transaction: not in the shared cache until committed.
     written: dict[str, str | None] | None = None
     reset = False  # this transaction emptied the store: read through, cache nothing
+    due: object = _NO  # when the next event was due as the transaction began (read once)
 
 
 class PostgresStore(OutboxTables):
     kind = "postgresql"
 
-    def __init__(self, url: str, pool_size: int = 4, timeout: float = 2.0) -> None:
-        self._db = Database(url, pool_size, timeout)
+    def __init__(self, url: str, options: PostgresOptions) -> None:
+        self._db = Database(url, options)
         try:
             self._sequence = prepare(self._db)
             self._db.open()
         except BaseException:
             self._db.close()
             raise
+        self._db.begin_reads = f"generation, {_NEXT_DUE}"
         self._db.on_begin = self._began
         self._local = _Local()
         self._meta: dict[str, str | None] = {}
@@ -97,10 +101,14 @@ class PostgresStore(OutboxTables):
                 if self._local.written or self._local.reset:
                     self._checked_at = 0  # what this transaction changed: see it next read
                 self._local.written, self._local.reset = None, False
+                self._local.due = _NO
 
-    def _began(self, generation: int) -> None:
-        self._saw(generation)
+    def _began(self, row: Row) -> None:
+        """A transaction began: it read the generation and when the next event is due (which
+        the world asks first thing, so it costs no statement of its own)."""
+        self._saw(int(row[0]))
         self._checked_at = time.monotonic_ns()
+        self._local.due = None if row[1] is None else int(row[1])
 
     def _saw(self, generation: int) -> None:
         if generation != self._generation:
@@ -343,22 +351,26 @@ class PostgresStore(OutboxTables):
 
     def add_events(self, events: Iterable[Event]) -> None:
         rows = [(e.due, e.consent_id, e.kind, e.value, e.window_ms) for e in events]
-        columns = ("due", "consent_id", "kind", "value", "window_ms")
+        self._local.due = _NO
         if len(rows) > 100:
-            self._copy("events", columns, iter(rows))
-        elif rows:
-            self._db.run(
-                lambda conn: conn.cursor().executemany(
-                    "INSERT INTO events (due, consent_id, kind, value, window_ms) "
-                    "VALUES (%s, %s, %s, %s, %s)",
-                    rows,
-                )
+            self._copy("events", ("due", "consent_id", "kind", "value", "window_ms"), rows)
+        elif rows:  # one statement, one round trip
+            self._exec(
+                "INSERT INTO events (due, consent_id, kind, value, window_ms) SELECT * FROM "
+                "unnest(%s::BIGINT[], %s::BIGINT[], %s::TEXT[], %s::TEXT[], %s::BIGINT[])",
+                tuple(list(column) for column in zip(*rows, strict=True)),
             )
 
     def next_due(self) -> int | None:
+        local = self._local
+        if self._db.in_transaction():
+            self._fresh()  # begins the transaction, which reads it
+            if local.due is not _NO:
+                due, local.due = local.due, _NO
+                return due  # type: ignore[return-value]
         # Asked before every read or write: it brings the generation along, for free.
         checked = time.monotonic_ns()
-        row = self._row("SELECT (SELECT MIN(due) FROM events), generation FROM sandbox_generation")
+        row = self._row(f"SELECT {_NEXT_DUE}, generation FROM sandbox_generation")
         assert row is not None
         if not self._db.in_transaction():
             self._saw(int(row[1]))
@@ -384,6 +396,7 @@ class PostgresStore(OutboxTables):
             return rows
 
         with self.transaction():
+            self._local.due = _NO
             rows = self._db.run(pop)
         return [Event(*row[1:]) for row in sorted(rows, key=lambda r: (r[1], r[0]))]
 

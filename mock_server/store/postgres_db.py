@@ -22,12 +22,17 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mock_server.domain.errors import Unavailable
+from mock_server.store import PostgresOptions
 from mock_server.store.postgres_url import mask, scrub
 
 T = TypeVar("T")
 Row = tuple[Any, ...]
 log = logging.getLogger("etelecom_sandbox.store")
 RECONNECT_SECONDS = 5.0
+
+
+def _commit_without_flush(conn: psycopg.Connection[Row]) -> None:
+    conn.execute("SET synchronous_commit = off")
 
 
 class _Transaction(threading.local):
@@ -51,22 +56,26 @@ class _Scrub(logging.Filter):
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int, timeout: float) -> None:
+    def __init__(self, url: str, options: PostgresOptions) -> None:
+        timeout = options.timeout
         self.url = url
         self.shown = mask(url)
         self._scrub = _Scrub(url)
         for name in ("psycopg", "psycopg.pool"):
             logging.getLogger(name).addFilter(self._scrub)
         self._tx = _Transaction()
-        self.on_begin: Callable[[int], None] = lambda generation: None
+        # What a transaction's first statement reads besides taking the gate, and who is told.
+        self.begin_reads = "generation"
+        self.on_begin: Callable[[Row], None] = lambda row: None
         self.namespace = ""  # the schema: locks of sandboxes in other schemas never meet
         self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             url,
             min_size=1,
-            max_size=max(1, pool_size),
+            max_size=max(1, options.pool_size),
             open=False,
             timeout=timeout,
             kwargs={"autocommit": True},
+            configure=None if options.synchronous_commit else _commit_without_flush,
             name="etelecom-sandbox",
             # A lost database: retry a few seconds, then give up until a request asks again
             # (each asks afresh, without the backoff a long outage would have grown).
@@ -168,7 +177,9 @@ class Database:
 
     def _begin(self, exclusive: bool) -> psycopg.Connection[Row]:
         lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        begin = f"BEGIN; SELECT {lock}({self.key('gate')}), generation FROM sandbox_generation"
+        begin = (
+            f"BEGIN; SELECT {lock}({self.key('gate')}), {self.begin_reads} FROM sandbox_generation"
+        )
         for attempt in (1, 2):
             try:
                 conn = self.pool.getconn()
@@ -186,7 +197,7 @@ class Database:
                 continue
             self._tx.conn = conn
             assert row is not None
-            self.on_begin(int(row[1]))
+            self.on_begin(row[1:])
             return conn
         raise AssertionError("unreachable")
 
