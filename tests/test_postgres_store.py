@@ -13,7 +13,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
+from mock_server.domain.query import ConsentQuery
 from mock_server.settings import settings_from_env
+from mock_server.store import PostgresOptions
+from mock_server.store.postgres import PostgresStore, _where
 from mock_server.store.postgres_schema import VERSION, VERSION_TABLE
 from tests.conftest import DEMO, QUIET, START, Api, new_shop
 from tests.processes import read_line, run_cli
@@ -93,3 +96,29 @@ def test_the_readiness_line_shows_the_url_masked(postgres_store: str) -> None:
     secret = password_of(postgres_store)
     assert f"(store postgresql {postgres_store.replace(secret, '***')}, 2 workers;" in ready
     assert secret not in ready + out + err
+
+
+def test_listing_is_served_by_an_index(postgres_store: str) -> None:
+    """Each listing order, with and without a phone filter, walks an index: no sort of the
+    whole result (with sequential scans off, so the small test table does not hide it)."""
+    PostgresStore(postgres_store, PostgresOptions()).close()  # makes the schema
+    cases = [
+        (ConsentQuery(shop_id=1), "consents_by_created"),
+        (ConsentQuery(shop_id=1, descending=False), "consents_by_created"),
+        (ConsentQuery(shop_id=1, sort_field="updated_at"), "consents_by_updated"),
+        (ConsentQuery(shop_id=1, phone_norm="84912345678"), "consents_by_phone"),
+        (ConsentQuery(shop_id=1, call_type="audio", status="P"), "consents_by_created"),
+    ]
+    with psycopg.connect(postgres_store) as db:
+        db.execute("SET enable_seqscan = off")
+        for query, index in cases:
+            where, params = _where(query)
+            where.append(f"({query.sort_field}, id) < (%s, %s)")
+            order = "DESC" if query.descending else "ASC"
+            plan = db.execute(
+                f"EXPLAIN SELECT * FROM consents WHERE {' AND '.join(where)} "
+                f"ORDER BY {query.sort_field} {order}, id {order} LIMIT 101",
+                (*params, 0, 0),
+            ).fetchall()
+            text = " ".join(str(row[0]) for row in plan)
+            assert f"using {index}" in text and "Sort" not in text, (query, text)
