@@ -34,7 +34,9 @@ class ShopStore(Protocol):
     def shop_by_key(self, key: str, partner: bool) -> Shop | None:
         """The shop whose api_key (or, for partner routes, shop_key) this is."""
 
-    def max_shop_id(self) -> int: ...
+    def max_shop_id(self) -> int:
+        """The largest shop id. A store shared by several processes may make callers that ask
+        inside a transaction take turns until it ends (their next ids then never clash)."""
 
     def count_shops(self) -> int: ...
 

@@ -249,6 +249,10 @@ class PostgresStore(OutboxTables):
         return shop
 
     def max_shop_id(self) -> int:
+        """The largest shop id. In a transaction, shops made from it take turns (a lock held
+        to its end), so instances making shops at once never pick the same next id."""
+        if self._db.in_transaction():
+            self._value("SELECT 1 FROM pg_advisory_xact_lock(%s)", (self._db.key("shops"),))
         return self._value("SELECT COALESCE(MAX(shop_id), 0) FROM shops")
 
     def count_shops(self) -> int:
