@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
-from tests.postgres import fresh_schema
+from tests.postgres import emptied, fresh_schema
 from tests.specs import wire_spec
 
 START = "2026-01-01T00:00:00Z"
@@ -105,11 +105,17 @@ def new_shop(client: TestClient, **body: Any) -> Api:
 STORES = ["memory", "sqlite", "postgresql"]
 
 
-@pytest.fixture
-def postgres_store() -> Iterator[str]:
-    """A store URL on a fresh schema of the test server (skipped without one)."""
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """This test process's schema on the test server (skipped without one)."""
     with fresh_schema() as url:
         yield url
+
+
+@pytest.fixture
+def postgres_store(postgres_schema: str) -> str:
+    """A store URL on an empty schema of the test server, this test's alone."""
+    return emptied(postgres_schema)
 
 
 def store_for(request: pytest.FixtureRequest, tmp_path: Path) -> str:

@@ -2,8 +2,9 @@
 
 `ETELECOM_TEST_POSTGRES_URL` names a server (`make postgres` starts a throwaway one and prints
 the line to export; `.ci/run` does the same). Without it, every PostgreSQL test is skipped with
-one reason. Each test gets a schema of its own on that server (the store URL's `search_path`),
-dropped afterwards, so tests and xdist workers never see each other's data.
+one reason. Tests get a schema of their own on that server (the store URL's `search_path`), so
+tests and xdist workers never see each other's data: a new one (`fresh_schema`), or the test
+process's own, emptied before each test (`emptied`; cheaper than making the tables again).
 """
 
 from __future__ import annotations
@@ -32,6 +33,20 @@ def with_schema(url: str, schema: str) -> str:
     """The URL with its connections' search_path set to `schema`."""
     joiner = "&" if "?" in url else "?"
     return f"{url}{joiner}options={quote(f'-c search_path={schema}', safe='')}"
+
+
+def emptied(url: str) -> str:
+    """`url` (a schema of the test process's own) with every table of the sandbox emptied and
+    its ids starting again, as if new; a schema without the tables yet is left as it is."""
+    import psycopg
+
+    from mock_server.store.postgres_schema import TABLES
+
+    with psycopg.connect(url, autocommit=True) as db:
+        found = db.execute("SELECT to_regclass('consents') IS NOT NULL").fetchone()
+        if found and found[0]:
+            db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
+    return url
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from mock_server.store import PostgresOptions
 from mock_server.store.postgres import PostgresStore, _where
 from mock_server.store.postgres_schema import VERSION, VERSION_TABLE
 from tests.conftest import DEMO, QUIET, START, Api, new_shop
+from tests.postgres import fresh_schema
 from tests.processes import read_line, run_cli
 
 pytestmark = pytest.mark.slow
@@ -52,17 +53,17 @@ def test_the_schema_is_made_once_and_kept_across_restarts(postgres_store: str) -
         assert db.execute(f"SELECT version FROM {VERSION_TABLE}").fetchall() == [(VERSION,)]
 
 
-def test_a_newer_schema_is_refused_in_one_line(postgres_store: str) -> None:
-    with TestClient(create_app(Settings(store=postgres_store))):
-        pass
-    with psycopg.connect(postgres_store) as db:
-        db.execute(f"UPDATE {VERSION_TABLE} SET version = %s", (VERSION + 1,))
-    result = run_cli(["serve", "--port", "0", "--store", postgres_store])
+def test_a_newer_schema_is_refused_in_one_line() -> None:
+    with fresh_schema() as store:  # its own: its version is changed
+        PostgresStore(store, PostgresOptions()).close()
+        with psycopg.connect(store) as db:
+            db.execute(f"UPDATE {VERSION_TABLE} SET version = %s", (VERSION + 1,))
+        result = run_cli(["serve", "--port", "0", "--store", store])
     assert result.returncode == 2
     line = result.stderr.strip()
     assert "\n" not in line and line.startswith("etelecom-sandbox: error: cannot start: ")
     assert f"version {VERSION + 1}, newer than this sandbox's {VERSION}" in line, line
-    assert ":***@" in line and password_of(postgres_store) not in line
+    assert ":***@" in line and password_of(store) not in line
 
 
 def password_of(url: str) -> str:
