@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from mock_server.domain.errors import Unavailable
+from mock_server.domain.errors import Conflict, DomainError, Unavailable
 from mock_server.store import PostgresOptions
 from mock_server.store.postgres_url import mask, scrub
 
@@ -111,7 +111,12 @@ class Database:
         text = " ".join(str(exc).split()) or type(exc).__name__
         return scrub(text, self.url)
 
-    def unavailable(self, exc: BaseException) -> Unavailable:
+    def domain_error(self, exc: BaseException) -> DomainError:
+        """The domain error for a driver error: a transaction the database rolled back to
+        break a deadlock is `Conflict` (Twirp `aborted`: try again); anything else means the
+        database cannot be reached (`Unavailable`)."""
+        if isinstance(exc, psycopg.errors.TransactionRollback):
+            return Conflict(f"the store's database aborted the request: {self.describe(exc)}")
         return Unavailable(f"the store's database cannot be reached: {self.describe(exc)}")
 
     # Statements ---------------------------------------------------------------------------
@@ -127,16 +132,16 @@ class Database:
             try:
                 return work(conn)
             except psycopg.OperationalError as exc:
-                raise self.unavailable(exc) from None
+                raise self.domain_error(exc) from None
         for attempt in (1, 2):
             try:
                 with self.pool.connection() as conn:
                     return work(conn)
             except PoolTimeout as exc:
-                raise self.unavailable(exc) from None
+                raise self.domain_error(exc) from None
             except psycopg.OperationalError as exc:
                 if attempt == 2 or write:
-                    raise self.unavailable(exc) from None
+                    raise self.domain_error(exc) from None
                 self._drop_dead()
         raise AssertionError("unreachable")
 
@@ -184,7 +189,7 @@ class Database:
             try:
                 conn = self.pool.getconn()
             except PoolTimeout as exc:
-                raise self.unavailable(exc) from None
+                raise self.domain_error(exc) from None
             try:
                 cursor = conn.execute(begin)
                 cursor.nextset()
@@ -192,7 +197,7 @@ class Database:
             except psycopg.OperationalError as exc:  # nothing done yet: safe to try again
                 self.pool.putconn(conn)
                 if attempt == 2:
-                    raise self.unavailable(exc) from None
+                    raise self.domain_error(exc) from None
                 self._drop_dead()
                 continue
             self._tx.conn = conn

@@ -14,7 +14,10 @@ from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.model import CONSENT_FIELDS
 
 VERSION_TABLE = "sandbox_schema"
-# The generation counts changes that caches must not outlive: meta written, shops removed.
+# The generation counts changes that caches must not outlive: meta written, shops removed. It
+# is bumped as the transaction that made them commits (deferred triggers, one per changed row):
+# its row is the last lock such a transaction takes, so two of them never wait on each other
+# through it, and a compare-and-set that changed nothing bumps nothing.
 GENERATION_TABLE = "sandbox_generation"
 
 _TYPES = {
@@ -43,7 +46,9 @@ BEGIN
     RETURN NULL;
 END $$;
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TRIGGER meta_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON meta
+CREATE CONSTRAINT TRIGGER meta_changed AFTER INSERT OR UPDATE OR DELETE ON meta
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sandbox_bump();
+CREATE TRIGGER meta_emptied AFTER TRUNCATE ON meta
     FOR EACH STATEMENT EXECUTE FUNCTION sandbox_bump();
 CREATE TABLE shops (
     shop_id BIGINT PRIMARY KEY,
@@ -51,7 +56,9 @@ CREATE TABLE shops (
     shop_key TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL DEFAULT ''
 );
-CREATE TRIGGER shops_removed AFTER DELETE OR TRUNCATE ON shops
+CREATE CONSTRAINT TRIGGER shops_removed AFTER DELETE ON shops
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sandbox_bump();
+CREATE TRIGGER shops_emptied AFTER TRUNCATE ON shops
     FOR EACH STATEMENT EXECUTE FUNCTION sandbox_bump();
 CREATE TABLE shop_oas (
     shop_id BIGINT NOT NULL,
