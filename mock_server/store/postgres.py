@@ -12,10 +12,8 @@ transaction begins and, between transactions, at most once a millisecond.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 
 import psycopg
@@ -27,8 +25,8 @@ from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import CONSENT_FIELDS, Consent, OfficialAccount, Shop, as_row
 from mock_server.domain.query import ConsentQuery, SortKey
 from mock_server.store import PostgresOptions
+from mock_server.store.postgres_cache import NEXT_DUE, NO, CachedTables
 from mock_server.store.postgres_db import Database, Row
-from mock_server.store.postgres_outbox import OutboxTables
 from mock_server.store.postgres_schema import TABLES
 from mock_server.store.postgres_setup import prepare
 
@@ -57,19 +55,9 @@ _SHOP = (
     "GROUP BY s.shop_id"
 )
 SHOP_CACHE = 10_000
-STALE_NS = 1_000_000  # how long a generation check holds between transactions
-_NO = object()
-_NEXT_DUE = "(SELECT MIN(due) FROM events)"
 
 
-class _Local(threading.local):
-    # Meta written by this thread's open transaction: not in the shared cache until committed.
-    written: dict[str, str | None] | None = None
-    reset = False  # this transaction emptied the store: read through, cache nothing
-    due: object = _NO  # when the next event was due as the transaction began (read once)
-
-
-class PostgresStore(OutboxTables):
+class PostgresStore(CachedTables):
     kind = "postgresql"
 
     def __init__(self, url: str, options: PostgresOptions) -> None:
@@ -80,53 +68,7 @@ class PostgresStore(OutboxTables):
         except BaseException:
             self._db.close()
             raise
-        self._db.begin_reads = f"generation, {_NEXT_DUE}"
-        self._db.on_begin = self._began
-        self._local = _Local()
-        self._meta: dict[str, str | None] = {}
-        self._shops: dict[tuple[bool, str], Shop] = {}
-        self._generation = -1
-        self._checked_at = 0
-
-    # Transactions and caches --------------------------------------------------------------
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        outer = not self._db.in_transaction()
-        try:
-            with self._db.transaction():
-                yield
-        finally:
-            if outer:
-                if self._local.written or self._local.reset:
-                    self._checked_at = 0  # what this transaction changed: see it next read
-                self._local.written, self._local.reset = None, False
-                self._local.due = _NO
-
-    def _began(self, row: Row) -> None:
-        """A transaction began: it read the generation and when the next event is due (which
-        the world asks first thing, so it costs no statement of its own)."""
-        self._saw(int(row[0]))
-        self._checked_at = time.monotonic_ns()
-        self._local.due = None if row[1] is None else int(row[1])
-
-    def _saw(self, generation: int) -> None:
-        if generation != self._generation:
-            self._meta.clear()
-            self._shops.clear()
-            self._generation = generation
-
-    def _fresh(self) -> None:
-        """Make the caches current: between transactions at most once a millisecond; in one,
-        by beginning it (which reads the generation)."""
-        if self._db.in_transaction():
-            self._db.run(lambda conn: None)
-            return
-        now = time.monotonic_ns()
-        if now - self._checked_at < STALE_NS:
-            return
-        self._saw(self._value("SELECT generation FROM sandbox_generation"))
-        self._checked_at = now
+        self._start_caches()
 
     def reset(self) -> None:
         with self.transaction():
@@ -139,72 +81,6 @@ class PostgresStore(OutboxTables):
 
     def close(self) -> None:
         self._db.close()
-
-    # Meta ---------------------------------------------------------------------------------
-
-    def get_meta(self, key: str) -> str | None:
-        self._fresh()
-        local = self._local
-        if local.written is not None and key in local.written:
-            return local.written[key]
-        cached = self._meta.get(key, _NO)
-        if cached is not _NO and not local.reset:
-            return cached  # type: ignore[return-value]
-        row = self._row("SELECT value FROM meta WHERE key = %s", (key,))
-        value = None if row is None else str(row[0])
-        if not local.reset:
-            self._meta[key] = value
-        return value
-
-    def set_meta(self, key: str, value: str | None) -> None:
-        if value is None:
-            self._exec("DELETE FROM meta WHERE key = %s", (key,), retry=True)
-        else:
-            self._exec(
-                "INSERT INTO meta (key, value) VALUES (%s, %s) "
-                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                (key, value),
-                retry=True,
-            )
-        self._wrote(key, value)
-
-    def replace_meta(self, key: str, old: str | None, new: str | None) -> bool:
-        if old is None and new is None:
-            done = int(self._row("SELECT 1 FROM meta WHERE key = %s", (key,)) is None)
-        elif old is None:
-            done = self._exec(
-                "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
-                (key, new),
-            )
-        elif new is None:
-            done = self._exec("DELETE FROM meta WHERE key = %s AND value = %s", (key, old))
-        else:
-            done = self._exec(
-                "UPDATE meta SET value = %s WHERE key = %s AND value = %s", (new, key, old)
-            )
-        if done:
-            self._wrote(key, new)
-        else:  # another instance changed it: read it again from the database
-            self._meta.pop(key, None)
-            if self._local.written is not None:
-                self._local.written.pop(key, None)
-        return bool(done)
-
-    def _wrote(self, key: str, value: str | None) -> None:
-        self._meta.pop(key, None)
-        if self._db.in_transaction():
-            if self._local.written is None:
-                self._local.written = {}
-            self._local.written[key] = value
-        else:
-            self._checked_at = 0
-
-    def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]:
-        rows = self._rows(
-            'SELECT key, value FROM meta WHERE starts_with(key, %s) ORDER BY key COLLATE "C"',
-            (prefix,),
-        )
-        return iter([(str(k), str(v)) for k, v in rows])
 
     # Shops --------------------------------------------------------------------------------
 
@@ -284,6 +160,9 @@ class PostgresStore(OutboxTables):
     def get_consent(self, consent_id: int) -> Consent | None:
         # Read to change it: in a transaction the row is locked until it ends, so an event
         # applied by another instance waits and then sees this change (no lost update).
+        locked = self._local.locked
+        if self._db.in_transaction() and locked is not None and consent_id in locked:
+            return replace(locked[consent_id])  # read and locked with its due events
         lock = " FOR UPDATE" if self._db.in_transaction() else ""
         row = self._row(f"SELECT {_COLUMNS} FROM consents WHERE id = %s{lock}", (consent_id,))
         return None if row is None else Consent(*row)
@@ -332,6 +211,9 @@ class PostgresStore(OutboxTables):
 
     def update_consent(self, consent: Consent) -> None:
         self._exec(_UPDATE, (*as_row(consent)[1:], consent.id))
+        locked = self._local.locked
+        if locked is not None and consent.id in locked:
+            locked[consent.id] = replace(consent)
 
     def scan(
         self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
@@ -355,7 +237,7 @@ class PostgresStore(OutboxTables):
 
     def add_events(self, events: Iterable[Event]) -> None:
         rows = [(e.due, e.consent_id, e.kind, e.value, e.window_ms) for e in events]
-        self._local.due = _NO
+        self._local.due = NO
         if len(rows) > 100:
             self._copy("events", ("due", "consent_id", "kind", "value", "window_ms"), rows)
         elif rows:  # one statement, one round trip
@@ -369,12 +251,12 @@ class PostgresStore(OutboxTables):
         local = self._local
         if self._db.in_transaction():
             self._fresh()  # begins the transaction, which reads it
-            if local.due is not _NO:
-                due, local.due = local.due, _NO
+            if local.due is not NO:
+                due, local.due = local.due, NO
                 return due  # type: ignore[return-value]
         # Asked before every read or write: it brings the generation along, for free.
         checked = time.monotonic_ns()
-        row = self._row(f"SELECT {_NEXT_DUE}, generation FROM sandbox_generation")
+        row = self._row(f"SELECT {NEXT_DUE}, generation FROM sandbox_generation")
         assert row is not None
         if not self._db.in_transaction():
             self._saw(int(row[1]))
@@ -400,9 +282,22 @@ class PostgresStore(OutboxTables):
             return rows
 
         with self.transaction():
-            self._local.due = _NO
+            self._local.due = NO
             rows = self._db.run(pop)
+            self._lock_consents(sorted({int(row[2]) for row in rows}))
         return [Event(*row[1:]) for row in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+    def _lock_consents(self, ids: list[int]) -> None:
+        """Read and lock, in one statement and in id order, the consents the popped events
+        change: the world applies them one by one with get_consent, which finds them here."""
+        if not ids:
+            return
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM consents WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,)
+        )
+        if self._local.locked is None:
+            self._local.locked = {}
+        self._local.locked.update((int(row[0]), Consent(*row)) for row in rows)
 
 
 def _numbered(consents: Iterable[Consent], start: int) -> Iterator[tuple[object, ...]]:
