@@ -121,11 +121,11 @@ class Database:
 
     # Statements ---------------------------------------------------------------------------
 
-    def run(self, work: Callable[[psycopg.Connection[Row]], T], write: bool = False) -> T:
+    def run(self, work: Callable[[psycopg.Connection[Row]], T], retry: bool = True) -> T:
         """`work` on the transaction's connection, or on one checked out for this call. Outside
-        a transaction a call that failed on a connection the database dropped is tried once
-        more on a fresh one (after a restart every pooled connection is dead); `write` calls
-        are tried again only when they are idempotent, which the callers say."""
+        a transaction, a call that failed on a connection the database dropped is tried once
+        more on a fresh one (after a restart every pooled connection is dead), if `retry`:
+        reads, and changes that may run twice."""
         tx = self._tx
         if tx.depth:
             conn = tx.conn or self._begin(exclusive=False)
@@ -140,7 +140,7 @@ class Database:
             except PoolTimeout as exc:
                 raise self.domain_error(exc) from None
             except psycopg.OperationalError as exc:
-                if attempt == 2 or write:
+                if attempt == 2 or not retry:
                     raise self.domain_error(exc) from None
                 self._drop_dead()
         raise AssertionError("unreachable")
@@ -254,7 +254,7 @@ class Queries:
             assert row is not None
             return int(row[0])
 
-        return self._db.run(work, write=not retry)
+        return self._db.run(work, retry)
 
     def _exec(self, sql: str, params: tuple[object, ...] = (), retry: bool = False) -> int:
         """A change; how many rows it touched. `retry` for a change that may run twice."""
@@ -262,7 +262,7 @@ class Queries:
         def work(conn: psycopg.Connection[Row]) -> int:
             return conn.execute(sql, params).rowcount
 
-        return self._db.run(work, write=not retry)
+        return self._db.run(work, retry)
 
     def _copy(self, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
         def work(conn: psycopg.Connection[Row]) -> int:
@@ -274,4 +274,4 @@ class Queries:
                     count += 1
             return count
 
-        return self._db.run(work, write=True)
+        return self._db.run(work, retry=False)

@@ -62,7 +62,7 @@ class OutboxTables(Queries):
             rows = conn.execute(_CLAIM, params).fetchall()
             return [OutboxEntry(*row) for row in sorted(rows)]
 
-        return self._db.run(claim, write=True)
+        return self._db.run(claim, retry=False)
 
     def outbox_counts(self) -> dict[str, int]:
         rows = self._rows("SELECT state, COUNT(*) FROM outbox GROUP BY state")
