@@ -28,7 +28,7 @@ USER = "sandbox"
 PASSWORD = "sandbox-test-password"
 DATABASE = "postgres"
 OWNER = "postgres"  # the system user that runs the server when we are root
-FAST = ("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+FAST = ("-c", "fsync=off", "-c", "full_page_writes=off")
 
 
 class ClusterError(RuntimeError):

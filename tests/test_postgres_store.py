@@ -123,3 +123,18 @@ def test_listing_is_served_by_an_index(postgres_store: str) -> None:
             ).fetchall()
             text = " ".join(str(row[0]) for row in plan)
             assert f"using {index}" in text and "Sort" not in text, (query, text)
+
+
+def test_commits_wait_for_their_flush_only_when_asked(postgres_store: str) -> None:
+    """By default the store's connections acknowledge a commit before its flush; asked, they
+    keep the server's own setting (`on` on the test server)."""
+    shown = []
+    for durable in (False, True):
+        store = PostgresStore(postgres_store, PostgresOptions(synchronous_commit=durable))
+        try:
+            shown.append(
+                store._db.run(lambda conn: conn.execute("SHOW synchronous_commit").fetchone())
+            )
+        finally:
+            store.close()
+    assert shown == [("off",), ("on",)]
