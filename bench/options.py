@@ -15,6 +15,7 @@ FIGURES = (
     "ceiling",
     "prism",
     "scaling",
+    "instances",
     "dataset-load",
     "fixtures-generate",
     "fault-delays",
@@ -23,7 +24,7 @@ FIGURES = (
     "hostile",
     "soak",
 )
-WRK_FIGURES = frozenset((*FIGURES[:4], "inspector-cost"))
+WRK_FIGURES = frozenset((*FIGURES[:5], "inspector-cost"))
 
 
 @dataclass(frozen=True)

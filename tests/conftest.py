@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
+from tests.postgres import emptied, fresh_schema
 from tests.specs import SPECS, wire_spec
 
 START = "2026-01-01T00:00:00Z"
@@ -102,10 +103,32 @@ def new_shop(client: TestClient, **body: Any) -> Api:
     return Api(client, shop["api_key"], shop["shop_key"], shop["oa_ids"][0])
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+STORES = ["memory", "sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """This test process's schema on the test server (skipped without one)."""
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_store(postgres_schema: str) -> str:
+    """A store URL on an empty schema of the test server, this test's alone."""
+    return emptied(postgres_schema)
+
+
+def store_for(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The `store` setting of the test's store parameter: each test's own file or schema."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_store"))
+    return "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'sandbox.sqlite3'}"
+
+
+@pytest.fixture(params=STORES)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    store = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'sandbox.sqlite3'}"
-    return Settings(store=store, clock_start=START, clock_rate=0, **QUIET)
+    return Settings(store=store_for(request, tmp_path), clock_start=START, clock_rate=0, **QUIET)
 
 
 @pytest.fixture
@@ -119,10 +142,10 @@ def api(client: TestClient) -> Api:
     return Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORES)
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     """A sandbox whose customers act: the default settings, a frozen clock."""
-    store = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'live.sqlite3'}"
+    store = store_for(request, tmp_path)
     with TestClient(create_app(Settings(store=store, clock_start=START, clock_rate=0), SPECS)) as c:
         yield c
 

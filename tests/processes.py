@@ -84,6 +84,44 @@ def serve_process(
                 stream.close()
 
 
+@contextmanager
+def serving_all(
+    arg_lists: Sequence[Sequence[str]], env: dict[str, str] | None = None
+) -> Iterator[list[tuple[str, subprocess.Popen[str]]]]:
+    """Start several `serve` processes at once (each on port 0) and yield (URL, process) for
+    each once all are ready; stop the ones still running afterwards."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "mock_server", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        for args in arg_lists
+    ]
+    try:
+        started = []
+        for process in processes:
+            line = read_line(process.stdout, timeout=60)
+            match = READY.search(line)
+            if match is None:
+                process.kill()
+                _, err = process.communicate(timeout=10)
+                raise AssertionError(f"no readiness line: {line!r} {err!r}")
+            started.append((match.group(1), process))
+        yield started
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
+
+
 def run_cli(args: Sequence[str], timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mock_server", *args],

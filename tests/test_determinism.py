@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from mock_server.settings import settings_from_env
-from tests.conftest import DEMO, START
+from tests.conftest import DEMO, START, STORES
+from tests.postgres import fresh_schema
 from tests.specs import SPECS
 
 
@@ -40,15 +42,18 @@ def transcript(settings: Settings) -> list[bytes]:
     return out
 
 
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
+@pytest.mark.parametrize("store", STORES)
 def test_same_seed_gives_identical_bytes(tmp_path: Path, store: str) -> None:
-    def settings(name: str, seed: int) -> Settings:
-        where = "memory" if store == "memory" else f"sqlite:{tmp_path / name}"
-        return Settings(store=where, seed=seed, clock_start=START, clock_rate=0)
+    def run(name: str, seed: int) -> list[bytes]:
+        with ExitStack() as stack:
+            where = "memory" if store == "memory" else f"sqlite:{tmp_path / name}"
+            if store == "postgresql":  # a schema of its own: ids start again there
+                where = stack.enter_context(fresh_schema())
+            return transcript(Settings(store=where, seed=seed, clock_start=START, clock_rate=0))
 
-    first = transcript(settings("a.sqlite3", 7))
-    assert first == transcript(settings("b.sqlite3", 7))
-    assert first != transcript(settings("c.sqlite3", 8))  # keys and cursors follow the seed
+    first = run("a.sqlite3", 7)
+    assert first == run("b.sqlite3", 7)
+    assert first != run("c.sqlite3", 8)  # keys and cursors follow the seed
 
 
 def test_settings_from_environment() -> None:

@@ -17,12 +17,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 
 from mock_server import Settings, create_app
+from mock_server.domain.timefmt import parse_rfc3339
 from mock_server.serving import ThreadedServer
 from tests.inline_pytest import fresh_warning_filters
-from tests.processes import READY, read_line
+from tests.postgres import fresh_schema
+from tests.processes import READY, read_line, serving_all
 from tests.specs import SPECS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,3 +197,42 @@ def test_ci_example_commands_are_the_tested_ones() -> None:
         in (ROOT / "tests/test_wheel.py").read_text()
     )
     assert "def test_plugin_under_xdist" in (ROOT / "tests/test_pytest_plugin.py").read_text()
+
+
+def test_the_team_example_serves_two_instances_on_one_database() -> None:
+    """The compose example's instances, as its commands and environment say, on the test
+    PostgreSQL server (a fresh schema standing in for its `db` service), on loopback."""
+    (block,) = blocks("yaml", "compose")
+    services = yaml.safe_load(block)["services"]
+    db = services["db"]["environment"]
+    instances = [s for name, s in services.items() if name.startswith("sandbox")]
+    assert len(instances) == 2 and {
+        i["environment"]["ETELECOM_SANDBOX_STORE"] for i in instances
+    } == {
+        f"postgresql://{db['POSTGRES_USER']}:{db['POSTGRES_PASSWORD']}@db:5432/{db['POSTGRES_DB']}"
+    }
+    with fresh_schema() as store:
+        arg_lists = []
+        for instance in instances:
+            (serve,) = re.findall(r"exec etelecom-sandbox serve ([^\"]+)", instance["command"])
+            words = shlex.split(serve)
+            words[words.index("--host") + 1] = "127.0.0.1"
+            del words[words.index("--port") : words.index("--port") + 2]
+            arg_lists.append(words)
+        environment = {**instances[0]["environment"], "ETELECOM_SANDBOX_STORE": store}
+        token = {"Authorization": f"Bearer {environment['ETELECOM_SANDBOX_CONTROL_TOKEN']}"}
+        with serving_all(arg_lists, env=environment) as started:
+            (a, _), (b, _) = started
+            shop = httpx.post(f"{a}/_sandbox/shops", json={}, headers=token).json()
+            key = {"Authorization": f"Bearer {shop['api_key']}"}
+            me = httpx.post(f"{b}/v1/shop.Misc/CurrentAccount", json={}, headers=key).json()
+            assert me["id"] == shop["shop_id"]
+
+            def now(answer: httpx.Response) -> int:
+                return parse_rfc3339(answer.json()["now"])
+
+            before = now(httpx.get(f"{a}/_sandbox/clock", headers=token))
+            moved = now(httpx.post(f"{b}/_sandbox/clock", json={"advance": "1h"}, headers=token))
+            after = now(httpx.get(f"{a}/_sandbox/clock", headers=token))  # the clock runs
+            assert after >= moved >= before + 3_600_000
+            assert httpx.get(f"{a}/_sandbox/clock").status_code == 401  # the token is needed

@@ -4,6 +4,7 @@ runs webhook delivery."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from mock_server.domain.errors import DomainError
+from mock_server.domain.errors import DomainError, Unavailable
 from mock_server.http.codec import WireCodec
 from mock_server.http.control_api import ControlOperation, control_endpoint, control_handlers
 from mock_server.http.fast_wire import FastWire, WireRoute
@@ -102,6 +103,20 @@ def not_simulated(facts: SpecFacts) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+def _last_known(now_ms: Callable[[], int]) -> Callable[[], int]:
+    """The journal's clock: the store's, or while the store cannot be reached, the time it
+    last read (the journal records the 503s of an outage too)."""
+    last = 0
+
+    def now() -> int:
+        nonlocal last
+        with contextlib.suppress(Unavailable):
+            last = now_ms()
+        return last
+
+    return now
+
+
 def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> SandboxApp:
     errors = ErrorTable(facts.status_by_code, edge.foreign_oa_error)
     holds = Holds()
@@ -170,6 +185,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
             yield
         services.close()
 
+    journal_clock = _last_known(services.clock.now_ms)
     app = SandboxApp(
         routes=routes,
         exception_handlers={
@@ -179,13 +195,13 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         },
         lifespan=lifespan,
         middleware=[
-            Middleware(JournalMiddleware, journal, services.clock.now_ms),
+            Middleware(JournalMiddleware, journal, journal_clock),
             Middleware(GuardMiddleware, Guard(edge.allowed_hosts), refuse(errors)),
             Middleware(InternalErrors),
         ],
     )
     app.fault_edge = FaultEdge(edge.fault_hang_seconds, holds)
-    app.fast_wire = FastWire(fast, services, errors, gate, journal)
+    app.fast_wire = FastWire(fast, services, errors, gate, journal, journal_clock)
     app.state.services = services
     app.state.journal = journal
     app.state.live = live

@@ -51,8 +51,10 @@ class FastWire:
         errors: ErrorTable,
         gate: FaultGate,
         journal: Journal,
+        now_ms: Callable[[], int],
     ) -> None:
         self.routes = routes
+        self.now_ms = now_ms  # the journal's clock, which outlives an outage of the store
         self.services = services
         self.errors = errors
         self.gate = gate
@@ -131,7 +133,7 @@ class FastWire:
         secrets = (bearer, *self.journal.secrets)
         self.journal.add(
             {
-                "at": format_rfc3339(self.services.clock.now_ms()),
+                "at": format_rfc3339(self.now_ms()),
                 "method": "POST",
                 "path": scope["path"],
                 "query": scope.get("query_string", b"").decode("latin-1"),

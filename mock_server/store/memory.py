@@ -285,6 +285,13 @@ class MemoryStore:
             else:
                 self._meta[key] = value
 
+    def replace_meta(self, key: str, old: str | None, new: str | None) -> bool:
+        with self._lock:
+            if self._meta.get(key) != old:
+                return False
+            self.set_meta(key, new)
+            return True
+
     def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]:
         with self._lock:
             items = sorted((k, v) for k, v in self._meta.items() if k.startswith(prefix))

@@ -519,6 +519,14 @@ class SQLiteStore:
             else:
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
+    def replace_meta(self, key: str, old: str | None, new: str | None) -> bool:
+        with self.transaction():  # one writer at a time: the read and the write are one
+            self._meta.pop(key, None)
+            if self.get_meta(key) != old:
+                return False
+            self.set_meta(key, new)
+            return True
+
     def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]:
         with self._lock:
             rows = self._db.execute(
