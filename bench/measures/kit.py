@@ -5,7 +5,8 @@ it), over HTTP, timed from spawn to exit.
 Where the time went: the CPU of the kit's processes (the command and its pytest child, from this
 process's children's rusage), the CPU of the server (/proc), and the rest, which is time neither
 was on a CPU: each request's round trip over the loopback and the scheduler's queue on a shared
-machine (less any time both ran at once). A fresh sandbox for each profile.
+machine (less any time both ran at once). A fresh sandbox for each profile. The kit's output is
+kept beside the results file (`kit-PROFILE.log`); a failed run names its failed tests.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import resource
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -27,6 +29,8 @@ STORE = "sqlite"  # the CLI's default store
 TIMEOUT_S = 3600.0
 SENT = re.compile(r"etelecom contract kit: .*?; (\d+) requests sent")
 SUMMARY = re.compile(r"contract: (\d+) passed, (\d+) failed, (\d+) errors, (\d+) skipped")
+# pytest's short summary: "FAILED path/test_x.py::test_y[id with spaces] - message"
+FAILED = re.compile(r"^(?:FAILED|ERROR) (?:\S*/)?(\S+\.py::.+?)(?: - .*)?$", re.MULTILINE)
 
 
 def kit(run: Run, opts: Options, tmp: Path) -> None:
@@ -39,8 +43,17 @@ def kit(run: Run, opts: Options, tmp: Path) -> None:
             run.problem(f"kit {profile}", exc)
             continue
         run.kits.append(result)
+        log = tmp / f"kit-{profile}.log"
+        kept = opts.output.parent / log.name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, kept)
         if result.exit_code != 0:
-            run.problem(f"kit {profile}", f"the kit's run failed (exit {result.exit_code})")
+            failed = FAILED.findall(log.read_text(errors="replace"))
+            names = "; ".join(failed[:10]) or "no test named"
+            run.problem(
+                f"kit {profile}",
+                f"the kit's run failed (exit {result.exit_code}): {names}; output in {kept}",
+            )
         print(
             f"  {profile:<8} {result.seconds:7.1f} s  {result.requests or 0:>7,} requests  "
             f"kit CPU {result.kit_cpu_s:6.1f} s  server CPU {result.server_cpu_s:6.1f} s  "
