@@ -10,6 +10,7 @@ from mock_server.domain.ports import Store
 from mock_server.domain.world import World
 from mock_server.services.clock import ClockService
 from mock_server.services.consents import ConsentService
+from mock_server.services.coverage import CoverageService
 from mock_server.services.faults import FaultService
 from mock_server.services.inspector import InspectorService
 from mock_server.services.loading import LoadService
@@ -38,6 +39,7 @@ class Services:
     loading: LoadService
     faults: FaultService
     inspector: InspectorService
+    coverage: CoverageService
 
     def start(self) -> None:
         """Bring a fresh or reopened store to its start state (keeping what it holds)."""
@@ -49,6 +51,7 @@ class Services:
     def reset(self) -> None:
         """Back to a fresh start: nothing stored, only the demo shop, the clock as configured."""
         self.store.reset()
+        self.coverage.tally.forget()
         self.clock.forget()
         self.start()
 
