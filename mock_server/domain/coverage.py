@@ -126,7 +126,7 @@ def coverage_model(
         Item(AGREEMENT_EXPIRED, CONSENT, "agreement expired"),
     ]
     items += [
-        Item(failed(code), CONSENT, f"{code} ({outcome})")
+        Item(failed(code), CONSENT, f"failed {code} ({outcome})")
         for outcome, (code, _) in failures.items()
     ]
     items.append(Item(DUPLICATE, CONSENT, f"duplicate ({duplicate_code})"))
