@@ -218,11 +218,12 @@ class WebhookService:
         now = self.wall()
         entry.attempts += 1
         entry.log.append(Attempt(now, status, error, rule_id))
+        if not error:
+            self._covered(entry)  # the receiver has it (a duplicate's copy too)
         if copy:
             pass  # the second send of a delivered event: its answer changes nothing
         elif not error:
             entry.state = DELIVERED
-            self._covered(entry)
         elif entry.attempts >= self.rules.max_attempts:
             entry.state = FAILED
         else:

@@ -14,6 +14,8 @@ from mock_server.http.ui.context import Inspector
 from mock_server.http.ui.html import Markup, el, join
 from mock_server.http.ui.layout import BASE, View, call_button
 
+HEADS = ("item", "reached", "count", "example")
+
 
 def _example(example: dict[str, Any] | None) -> Markup:
     if not example:
@@ -51,7 +53,7 @@ def _group(title: str, items: list[dict[str, Any]]) -> Markup:
             el("caption", f"{title}: {reached} of {len(items)}"),
             el(
                 "thead",
-                el("tr", *[el("th", h, scope="col") for h in ("item", "reached", "count", "example")]),
+                el("tr", *[el("th", h, scope="col") for h in HEADS]),
             ),
             el("tbody", *rows),
         ),
