@@ -4,6 +4,7 @@ that several processes on one store add up."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
@@ -337,3 +339,16 @@ def test_processes_on_one_store_add_up(tmp_path: Path) -> None:
     # Stopping a server writes what it counted: the store has both now.
     with ThreadedServer(create_app(settings(store=store))) as third, Sandbox(third.url) as three:
         assert three.reached()["check.20"][0] == 2
+
+
+def test_the_readme_lists_every_item_and_every_misuse_rule(sandbox: Sandbox) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    items = readme.split("### Coverage items", 1)[1].split("### Misuse rules", 1)[0]
+    rules = readme.split("### Misuse rules", 1)[1].split("\n## ", 1)[0]
+    labels = [i["label"] for i in sandbox.coverage()["items"]]
+    assert [label for label in labels if label not in items] == []
+    listed = re.findall(r"^\| `(\w+)` \|", rules, re.M)
+    spec = yaml.safe_load(
+        (Path(__file__).resolve().parent.parent / "openapi" / "sandbox-control.yaml").read_text()
+    )
+    assert listed == spec["components"]["schemas"]["CoverageMisuse"]["properties"]["rule"]["enum"]
