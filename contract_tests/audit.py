@@ -40,7 +40,7 @@ def audit_answer(
     """Every finding for one answer of `op` to `request_body`."""
     if status >= 400:
         return list(audit_error(facts, status, body)) + refused_clamp(
-            facts, op, status, request_body
+            facts, op, status, request_body, body
         )
     if status != 200 or op.response_schema is None:
         return []
@@ -92,8 +92,15 @@ def audit_error(facts: SpecFacts, status: int, body: Any) -> Iterator[Finding]:
         )
 
 
-def refused_clamp(facts: SpecFacts, op: Operation, status: int, request_body: Any) -> list[Finding]:
-    """A limit above the maximum must be clamped: refusing it is drift from the backend."""
+def refused_clamp(
+    facts: SpecFacts, op: Operation, status: int, request_body: Any, body: Any = None
+) -> list[Finding]:
+    """A limit above the maximum must be clamped: refusing it is drift from the backend. A
+    refusal that names another field (`meta.argument`) is about that field, not the limit."""
+    meta = body.get("meta") if isinstance(body, dict) else None
+    argument = meta.get("argument") if isinstance(meta, dict) else None
+    if argument and argument not in ("paging", "paging.limit"):
+        return []
     paging = request_body.get("paging") if isinstance(request_body, dict) else None
     asked = paging.get("limit") if isinstance(paging, dict) else None
     over = isinstance(asked, int) and not isinstance(asked, bool) and asked > facts.max_limit

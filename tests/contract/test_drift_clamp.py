@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from starlette.types import Scope
 
+from contract_tests.audit import refused_clamp
 from contract_tests.drift import run_drift
 from contract_tests.options import KitOptions
 from contract_tests.session import Kit
@@ -60,3 +61,15 @@ def test_the_sandbox_does_not_drift_and_its_reads_are_all_probed() -> None:
     assert {"/v1/shop.Zalo/ListOA", "/v1/partner.Misc/CurrentAccount"} <= reads
     assert reads <= set(paths), reads - set(paths)
     assert not {op.path for op in facts().operations if op.writes} & set(paths)
+
+
+def test_a_refusal_naming_another_field_is_no_clamp_drift() -> None:
+    """A body with a bad sort and a big limit is refused for its sort: no paging finding."""
+    op = facts().by_path("/v1/shop.Zalo/ListRequestConsent")
+    assert op is not None
+    body = {"paging": {"limit": 2354, "sort": "nope"}}
+    about_sort = {"code": "invalid_argument", "msg": "…", "meta": {"argument": "paging.sort"}}
+    assert refused_clamp(facts(), op, 400, body, about_sort) == []
+    about_limit = {**about_sort, "meta": {"argument": "paging.limit"}}
+    assert [f.rule for f in refused_clamp(facts(), op, 400, body, about_limit)] == ["paging-limit"]
+    assert [f.rule for f in refused_clamp(facts(), op, 400, body, {})] == ["paging-limit"]
