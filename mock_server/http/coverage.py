@@ -68,10 +68,6 @@ class WireCoverage:
         self.wall = wall
         self.retries = RetryWatch()
 
-    @property
-    def enabled(self) -> bool:
-        return self.tally.enabled
-
     def _add(self, shop_id: int, item: str) -> None:
         if item in self.items or item.startswith(coverage.MISUSE_PREFIX):
             self.tally.add(shop_id, item, CURRENT.get())
