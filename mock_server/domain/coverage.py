@@ -193,6 +193,7 @@ class Tally:
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self.pending: dict[Key, Mark] = {}
+        self.retries = RetryWatch()  # Retry-After answers sent, for the early_retry rule
 
     def add(self, shop_id: int, item: str, example: Example | None = None) -> None:
         if not self.enabled:
@@ -214,6 +215,8 @@ class Tally:
             self.pending.setdefault(key, Mark()).add(mark.count, mark.example)
 
     def forget(self, shop_id: int | None = None) -> None:
+        """Drop what is pending (of one shop, or all), and the Retry-After answers sent."""
+        self.retries.forget(shop_id)
         if shop_id is None:
             self.pending.clear()
         else:
@@ -238,6 +241,12 @@ class RetryWatch:
         self._until[(shop_id, operation)] = (wall + wait_ms / 1000, now_ms + wait_ms)
         while len(self._until) > self.LIMIT:
             del self._until[next(iter(self._until))]
+
+    def forget(self, shop_id: int | None = None) -> None:
+        if shop_id is None:
+            self._until.clear()
+        else:
+            self._until = {k: v for k, v in self._until.items() if k[0] != shop_id}
 
     def early(self, shop_id: int, operation: str, wall: float, now_ms: int) -> bool:
         """Whether this request retries too soon (asked once per answer sent)."""

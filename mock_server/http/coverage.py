@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from mock_server.domain import coverage
-from mock_server.domain.coverage import Example, RetryWatch, Tally
+from mock_server.domain.coverage import Example, Tally
 from mock_server.domain.faults import AFTER, DELAY, Fault
 from mock_server.domain.paging import FIRST_PAGE, Page, PageRequest
 from mock_server.http.journal import ENTRY_KEY
@@ -66,7 +66,7 @@ class WireCoverage:
         self.now_ms = now_ms
         self.items = items
         self.wall = wall
-        self.retries = RetryWatch()
+        self.retries = tally.retries
 
     def _add(self, shop_id: int, item: str) -> None:
         if item in self.items or item.startswith(coverage.MISUSE_PREFIX):
