@@ -15,23 +15,23 @@ merged by the controller.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from mock_server import coverage_report
+from mock_server import pytest_coverage
 from mock_server.app import create_app
 from mock_server.serving import ThreadedServer
 from mock_server.settings import Settings, settings_from_env
 
 _counter = itertools.count(1)
+# The session's integration coverage: its options, summary, JSON, JUnit properties, xdist.
+pytest_plugins = ["mock_server.pytest_coverage"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,39 +43,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--etelecom-seed", default=None, type=int, help="The sandbox's seed.")
     group.addoption("--etelecom-scenarios", default=None, help="A scenario rules file.")
-    group.addoption(
-        "--etelecom-coverage",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="Integration coverage of the session's shops: term (the default, a summary at "
-        "the end), json:PATH (also write it as JSON), or no (neither, nor JUnit properties).",
-    )
-    group.addoption(
-        "--etelecom-coverage-fail-under",
-        type=float,
-        default=None,
-        metavar="N",
-        help="Fail the run when the session's shops reached less than N %% of the coverage items.",
-    )
-
-
-REPORT = pytest.StashKey[dict[str, Any]]()  # this process's shops, as one report
-PARTS = pytest.StashKey[list[dict[str, Any]]]()  # every process's reports (the controller's)
-WORKER_KEY = "etelecom_coverage"  # in xdist's workeroutput
-
-
-def _coverage_specs(config: pytest.Config) -> list[str]:
-    specs: list[str] = config.getoption("etelecom_coverage") or ["term"]
-    for spec in specs:
-        if spec not in ("term", "no") and not spec.startswith("json:"):
-            raise pytest.UsageError(f"--etelecom-coverage {spec!r}: use term, json:PATH or no")
-    return specs
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    _coverage_specs(config)
-    config.stash[PARTS] = []
 
 
 @dataclass
@@ -244,22 +211,6 @@ class SessionSandbox:
     def url(self) -> str:
         return self.server.url
 
-    def coverage(self) -> dict[str, Any] | None:
-        """The session's shops' coverage, as one report; each misuse names its tests."""
-        token = self.settings.control_token
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        reports = []
-        with httpx.Client(timeout=60, headers=headers) as http:
-            for shop_id, test in self.shops:
-                response = http.get(f"{self.url}/_sandbox/coverage", params={"shop_id": shop_id})
-                if response.status_code != 200:  # gone with a reset
-                    continue
-                report = response.json()
-                for found in report["misuse"]:
-                    found["tests"] = [test]
-                reports.append(report)
-        return coverage_report.merge(reports) if reports else None
-
 
 @pytest.fixture(scope="session")
 def etelecom_sandbox_server(pytestconfig: pytest.Config) -> Iterator[SessionSandbox]:
@@ -274,10 +225,7 @@ def etelecom_sandbox_server(pytestconfig: pytest.Config) -> Iterator[SessionSand
     with ThreadedServer(create_app(settings)) as server:
         sandbox = SessionSandbox(settings, server)
         yield sandbox
-        if "no" not in _coverage_specs(pytestconfig):
-            report = sandbox.coverage()
-            if report is not None:
-                pytestconfig.stash[REPORT] = report
+        pytest_coverage.collect(pytestconfig, sandbox.url, settings.control_token, sandbox.shops)
 
 
 @pytest.fixture
@@ -306,71 +254,4 @@ def etelecom_sandbox(
             shop["shop_key"],
             shop["oa_ids"],
             http,
-        )
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    """xdist's controller: a worker is done; keep its shops' coverage."""
-    raw = getattr(node, "workeroutput", {}).get(WORKER_KEY)
-    if raw:
-        node.config.stash[PARTS].append(json.loads(raw))
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """A worker hands its report to the controller; the controller (or a run without xdist)
-    merges them, writes JSON and JUnit properties, and fails the run below the threshold."""
-    config = session.config
-    own = config.stash.get(REPORT, None)
-    workeroutput = getattr(config, "workeroutput", None)
-    if workeroutput is not None:
-        if own is not None:
-            workeroutput[WORKER_KEY] = json.dumps(own)
-        return
-    parts = config.stash[PARTS] + ([own] if own is not None else [])
-    if "no" in _coverage_specs(config):
-        return
-    report = coverage_report.merge(parts)
-    config.stash[REPORT] = report
-    for spec in _coverage_specs(config):
-        if spec.startswith("json:"):
-            path = Path(spec.removeprefix("json:"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    xml = config.stash.get(_junit_key(), None) if _junit_key() else None
-    if xml is not None and parts:
-        xml.add_global_property("etelecom_coverage_percent", f"{report['percent']:g}")
-        xml.add_global_property("etelecom_coverage_reached", str(report["reached"]))
-        xml.add_global_property("etelecom_coverage_total", str(report["total"]))
-        xml.add_global_property("etelecom_coverage_never", ", ".join(coverage_report.never(report)))
-        misuse = ", ".join(f"{m['rule']} ({', '.join(m['tests'])})" for m in report["misuse"])
-        xml.add_global_property("etelecom_coverage_misuse", misuse)
-    threshold = config.getoption("etelecom_coverage_fail_under")
-    below = threshold is not None and report["percent"] < threshold
-    if below and session.exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def _junit_key() -> Any:
-    try:
-        from _pytest.junitxml import xml_key
-    except ImportError:  # another pytest: no JUnit properties
-        return None
-    return xml_key
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    report = config.stash.get(REPORT, None)
-    if report is None or "no" in _coverage_specs(config) or not report["shops"]:
-        return
-    terminalreporter.write_sep("=", "etelecom sandbox coverage")
-    for line in coverage_report.summary(report):
-        terminalreporter.write_line(line)
-    threshold = config.getoption("etelecom_coverage_fail_under")
-    if threshold is not None:
-        verdict = "FAIL" if report["percent"] < threshold else "passed"
-        terminalreporter.write_line(
-            f"{verdict}: required {threshold:g} % of the coverage items, "
-            f"reached {report['percent']:g} %"
         )

@@ -33,21 +33,21 @@ FLUSH_SECONDS = 1.0
 SCAN_BATCH = 1000
 SHOPS_BATCH = 500
 
-Example = dict[str, Any] | None
+ExampleJson = dict[str, Any] | None  # as kept: where to look
 
 
 @dataclass(frozen=True)
 class ItemCount:
     item: Item
     count: int
-    example: Example
+    example: ExampleJson
 
 
 @dataclass(frozen=True)
 class MisuseCount:
     rule: MisuseRule
     count: int
-    example: Example
+    example: ExampleJson
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class CoverageService:
         now = self.world.settle()
         shop_ids = self._shop_ids(shop_id)
         counted: dict[str, Mark] = {}
-        examples: dict[str, Example] = {}
+        examples: dict[str, ExampleJson] = {}
         for shop in shop_ids:
             for item, (count, example) in self._stored(shop).items():
                 counted.setdefault(item, Mark()).add(count, None)
@@ -153,7 +153,7 @@ class CoverageService:
             after = page[-1].shop_id
         return found
 
-    def _stored(self, shop_id: int) -> dict[str, tuple[int, Example]]:
+    def _stored(self, shop_id: int) -> dict[str, tuple[int, ExampleJson]]:
         stored = {}
         prefix = f"{PREFIX}{shop_id}:"
         for key, raw in self.store.meta_items(prefix):
