@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import WorkStealingScheduling  # type: ignore[import-untyped]
 
     return WorkStealingScheduling(config, log)
+
+
+@pytest.fixture(autouse=True)
+def no_event_loop_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that leaves an event loop running in this thread breaks every later test that
+    starts one (anyio.run in the kit's in-process gateway). The browser tests hold Playwright's
+    loop for their module on purpose; every other test must find none."""
+    in_browser_module = request.node.nodeid.startswith("tests/ui/")
+    if not in_browser_module:
+        assert asyncio._get_running_loop() is None, "an earlier test left an event loop running"
+    yield

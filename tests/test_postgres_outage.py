@@ -74,7 +74,7 @@ def test_a_lost_database_answers_unavailable_and_the_instance_recovers(
         assert http.post("/v1/shop.Zalo/UpdateShopOA", json=target, headers=AUTH).is_success
         before = http.post("/v1/shop.Zalo/RequestConsent", json=BODY, headers=AUTH)
         assert before.status_code == 200, before.text
-        assert http.post("/_sandbox/webhooks/drain").json()["pending"] == 0
+        assert http.post("/_sandbox/webhooks/drain", json={}).json()["pending"] == 0
 
         cluster("stop", str(folder))
         for method, path, body in [
@@ -102,7 +102,7 @@ def test_a_lost_database_answers_unavailable_and_the_instance_recovers(
         listed = http.post("/v1/shop.Zalo/ListRequestConsent", json={}, headers=AUTH).json()
         assert listed["consents"] == [after.json(), before.json()]  # nothing lost
         # The webhook sender lived through it: the new request's event arrives.
-        assert http.post("/_sandbox/webhooks/drain").json() == {
+        assert http.post("/_sandbox/webhooks/drain", json={}).json() == {
             "delivered": 2,
             "failed": 0,
             "pending": 0,
