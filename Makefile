@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8080
 SERVE_ARGS ?=
 
-.PHONY: setup sandbox test lint unit st bench browser clean
+.PHONY: setup sandbox test lint unit st bench browser postgres postgres-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,5 +47,15 @@ browser:
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+## A throwaway PostgreSQL cluster in $(PGDIR) (Debian's server: apt-get install postgresql) for
+## the PostgreSQL tests: `eval $$(make -s postgres)`, then `make test`. `make postgres-stop` ends it.
+PGDIR ?= .postgres
+postgres:
+	@$(PYTHON) scripts/pg_cluster.py start $(PGDIR) >/dev/null
+	@echo "export ETELECOM_TEST_POSTGRES_URL=$$($(PYTHON) scripts/pg_cluster.py url $(PGDIR))"
+
+postgres-stop:
+	$(PYTHON) scripts/pg_cluster.py stop $(PGDIR)
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build .postgres

@@ -15,6 +15,7 @@ FIGURES = (
     "ceiling",
     "prism",
     "scaling",
+    "instances",
     "dataset-load",
     "fixtures-generate",
     "fault-delays",
@@ -24,7 +25,7 @@ FIGURES = (
     "hostile",
     "soak",
 )
-WRK_FIGURES = frozenset((*FIGURES[:4], "inspector-cost", "coverage-cost"))
+WRK_FIGURES = frozenset((*FIGURES[:5], "inspector-cost", "coverage-cost"))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Load benchmark: the sandbox (SQLite and memory stores) beside a Starlette ceiling and Prism.
+"""Load benchmark: the sandbox (SQLite, memory and PostgreSQL stores) beside a Starlette ceiling
+and Prism, and two sandbox instances on one PostgreSQL database.
 
     python bench/run.py [--duration 10] [--connections 32] [--quick] [--only FIGURE]
 
@@ -20,8 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import options
-from harness import machine
-from measures import coverage, datasets, faults, hostile, inspector, soak, wrk_runs
+from harness import machine, postgres
+from measures import coverage, datasets, faults, hostile, inspector, instances, soak, wrk_runs
 from report import save, tables
 from report.targets import targets
 from results import Run
@@ -32,6 +33,7 @@ MEASURES: dict[str, Measure] = {
     "ceiling": wrk_runs.ceiling,
     "prism": wrk_runs.prism,
     "scaling": wrk_runs.scaling,
+    "instances": instances.instances,
     "dataset-load": datasets.dataset_load,
     "fixtures-generate": datasets.fixtures_generate,
     "fault-delays": faults.fault_delays,
@@ -53,8 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     args = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()}
     run = Run(args)
     with tempfile.TemporaryDirectory(prefix="etelecom-bench-") as tmp:
-        for name in opts.figures:
-            MEASURES[name](run, opts, Path(tmp))
+        try:
+            for name in opts.figures:
+                MEASURES[name](run, opts, Path(tmp))
+        finally:
+            postgres.stop(Path(tmp))  # the PostgreSQL figures' cluster, if they started it
     found = targets(run, opts.large)
     tables.print_report(run, found, opts)
     elapsed = time.perf_counter() - started

@@ -87,7 +87,7 @@ def contract(
     with tempfile.TemporaryDirectory(prefix="etelecom-contract-") as scratch:
         report = junit.resolve() if junit else Path(scratch) / "junit.xml"
         keys = {"api_key": api_key, "partner_key": partner_key}
-        code = _run_pytest(args, report, keys, redactor, cwd=scratch)
+        code = run_suites(args, report, keys, redactor, cwd=scratch)
         if report.exists():
             report.write_text(redactor.scrub(report.read_text(encoding="utf-8")), encoding="utf-8")
             click.echo(_summary(report, base_url, quick))
@@ -96,25 +96,16 @@ def contract(
     raise SystemExit(0 if code == 0 else 1)
 
 
-def _run_pytest(
-    args: list[str], junit: Path, keys: dict[str, str], redactor: Redactor, cwd: str
-) -> int:
-    """pytest in a child process, run from a scratch folder (Hypothesis leaves files where it
-    runs); its output is echoed line by line, scrubbed."""
-    # The child imports the same kit as this process, wherever it runs from.
+# The pytest plugins the suites need, loaded by name: the child loads no other installed plugin
+# (each would slow its start-up, and could add hooks or options the kit does not expect).
+KIT_PLUGINS = ("contract_tests.plugin", "schemathesis.pytest.plugin", "_hypothesis_pytestplugin")
+
+
+def pytest_args(args: list[str], junit: Path) -> list[str]:
+    """The child's pytest arguments (after `python -m pytest`)."""
     here = str(Path(__file__).resolve().parent.parent)
-    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
-    for name, value in keys.items():
-        env.pop(f"ETELECOM_{name.upper()}", None)
-        if value:
-            env[f"ETELECOM_{name.upper()}"] = value
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "contract_tests.plugin",
+    return [
+        *(arg for plugin in KIT_PLUGINS for arg in ("-p", plugin)),
         "-p",
         "no:cacheprovider",
         "-c",
@@ -128,8 +119,36 @@ def _run_pytest(
         f"--junitxml={junit}",
         *args,
     ]
+
+
+def child_env(keys: dict[str, str]) -> dict[str, str]:
+    """The child's environment: this one, with the keys given (never inherited ones), the kit on
+    its path and no plugin autoloading."""
+    # The child imports the same kit as this process, wherever it runs from.
+    here = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    for name, value in keys.items():
+        env.pop(f"ETELECOM_{name.upper()}", None)
+        if value:
+            env[f"ETELECOM_{name.upper()}"] = value
+    return env
+
+
+def run_suites(
+    args: list[str], junit: Path, keys: dict[str, str], redactor: Redactor, cwd: str
+) -> int:
+    """pytest in a child process, run from a scratch folder (Hypothesis leaves files where it
+    runs); its output is echoed line by line, scrubbed. Its exit code."""
+    command = [sys.executable, "-m", "pytest", *pytest_args(args, junit)]
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=child_env(keys),
+        cwd=cwd,
     ) as child:
         assert child.stdout is not None
         for line in child.stdout:

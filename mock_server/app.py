@@ -41,7 +41,7 @@ from mock_server.settings import Settings
 from mock_server.spec import Specs, data_dir, load_specs
 from mock_server.spec.facts import SpecFacts
 from mock_server.spec.validator import BodyValidator
-from mock_server.store import KINDS, open_store
+from mock_server.store import KINDS, PostgresOptions, open_store
 
 MAGIC_PHONES = "magic-phones.yaml"
 
@@ -101,7 +101,15 @@ def build_services(
         else None
     )
     model, reading = model_for(settings, facts), reading_for(settings)
-    store = open_store(settings.store_kind, settings.store_path)
+    store = open_store(
+        settings.store_kind,
+        settings.store_path,
+        PostgresOptions(
+            settings.postgres_pool_size,
+            settings.postgres_timeout_seconds,
+            settings.postgres_synchronous_commit,
+        ),
+    )
     clock = Clock(store)
     faults = FaultService(
         store,

@@ -41,7 +41,12 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=int, help="0 picks a free port.")
-@click.option("--store", default=None, help="memory, sqlite, or sqlite:PATH  [default: sqlite]")
+@click.option(
+    "--store",
+    default=None,
+    help="memory, sqlite, sqlite:PATH, or postgresql://USER:PASSWORD@HOST:PORT/DB  "
+    "[default: sqlite]",
+)
 @click.option("--seed", default=None, type=int, help="Seed for every random choice.  [default: 0]")
 @click.option("--clock-start", default=None, help="RFC 3339 instant the virtual clock starts at.")
 @click.option("--clock-rate", default=None, type=float, help="1 real time, 0 frozen.")
@@ -57,7 +62,7 @@ def main() -> None:
     "--workers",
     default=None,
     type=click.IntRange(1, 64),
-    help="Worker processes sharing the store (SQLite only).  [default: 1]",
+    help="Worker processes sharing the store (SQLite or PostgreSQL).  [default: 1]",
 )
 def serve(host: str, port: int, access_log: bool, data: str | None, **overrides: Any) -> None:
     """Run the sandbox until interrupted."""
@@ -68,10 +73,10 @@ def serve(host: str, port: int, access_log: bool, data: str | None, **overrides:
 
     try:
         settings: Settings = settings_from_env().with_overrides(**overrides)
-        if settings.workers > 1 and settings.store_kind != "sqlite":
+        if settings.workers > 1 and not settings.shared_store:
             fail(
                 f"--workers {settings.workers} needs a store the workers share: use sqlite "
-                f"(the default), not {settings.store_kind}"
+                f"(the default) or postgresql://..., not {settings.store_kind}"
             )
         if not is_loopback(host) and not settings.control_token:
             fail(
@@ -115,7 +120,7 @@ def serve(host: str, port: int, access_log: bool, data: str | None, **overrides:
     )
     workers = f", {settings.workers} workers" if settings.workers > 1 else ""
     ready = (
-        f"etelecom-sandbox ready on {url} (store {settings.store_kind}{workers}; "
+        f"etelecom-sandbox ready on {url} (store {settings.store_label}{workers}; "
         f"shop API {url}/v1/shop, partner API {url}/v1/partner)"
     )
 
@@ -125,7 +130,10 @@ def serve(host: str, port: int, access_log: bool, data: str | None, **overrides:
 
     if settings.workers > 1:
         os.environ[WORKER_SETTINGS] = settings.to_json()
-        serving.serve_workers(sock, "mock_server.app:worker_app", settings.workers, announce)
+        if not serving.serve_workers(
+            sock, "mock_server.app:worker_app", settings.workers, announce
+        ):
+            fail(f"the {settings.workers} workers did not all start in time")
     else:
         serving.serve(sock, serving.config(app, access_log), announce)
 

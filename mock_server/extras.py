@@ -10,6 +10,7 @@ import click
 EXTRAS = {
     "contract": ("schemathesis", "hypothesis", "pytest"),
     "datasets": ("faker",),
+    "postgresql": ("psycopg", "psycopg_pool"),
 }
 
 

@@ -81,11 +81,13 @@ class _Workers(Multiprocess):
     def __init__(self, cfg: uvicorn.Config, sock: socket.socket, on_ready: Callable[[], None]):
         super().__init__(cfg, sockets=[sock])
         self.on_ready = on_ready
+        self.ready = False
 
     def init_processes(self) -> None:
         super().init_processes()
         timeout = self.config.timeout_worker_healthcheck
         if all(p.wait_until_ready(timeout, self.should_exit) for p in self.processes):
+            self.ready = True
             self.on_ready()
         else:
             self.should_exit.set()
@@ -93,11 +95,21 @@ class _Workers(Multiprocess):
 
 def serve_workers(
     sock: socket.socket, factory: str, workers: int, on_ready: Callable[[], None]
-) -> None:
+) -> bool:
     """Serve `factory` ("module:function" making the app) from `workers` processes sharing
-    `sock`, until interrupted. Each process builds its own app: they share only the store."""
-    cfg = uvicorn.Config(factory, factory=True, workers=workers, log_level="warning", lifespan="on")
-    _Workers(cfg, sock, on_ready).run()
+    `sock`, until interrupted; False when they did not all start in time. Each process builds
+    its own app: they share only the store."""
+    cfg = uvicorn.Config(
+        factory,
+        factory=True,
+        workers=workers,
+        log_level="warning",
+        lifespan="on",
+        timeout_worker_healthcheck=int(START_TIMEOUT),  # a busy machine starts them slowly
+    )
+    supervisor = _Workers(cfg, sock, on_ready)
+    supervisor.run()
+    return supervisor.ready
 
 
 class ThreadedServer:

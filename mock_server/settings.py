@@ -12,14 +12,25 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from mock_server.store.postgres_url import is_postgres_url, mask
+
 ENV_PREFIX = "ETELECOM_SANDBOX_"
 
 
 @dataclass(frozen=True)
 class Settings:
-    # Where consents live: "memory", "sqlite" (file `sqlite_path`) or "sqlite:PATH".
+    # Where consents live: "memory", "sqlite" (file `sqlite_path`), "sqlite:PATH", or a
+    # PostgreSQL URL "postgresql://USER:PASSWORD@HOST:PORT/DB" (shared by many instances).
     store: str = "sqlite"
     sqlite_path: str = "etelecom-sandbox.sqlite3"
+    # PostgreSQL: connections each instance (each worker) may hold, and how long a request
+    # waits for one before it answers Twirp `unavailable` (503).
+    postgres_pool_size: int = 4
+    postgres_timeout_seconds: float = 2.0
+    # Whether PostgreSQL flushes each commit to disk before the sandbox answers. Off, as SQLite's
+    # synchronous=NORMAL: a killed sandbox loses nothing it answered, a crashed database server
+    # may lose its last fraction of a second.
+    postgres_synchronous_commit: bool = False
     # One seed drives every random choice (secrets, cursor signing, customer behaviour).
     seed: int = 0
 
@@ -67,7 +78,7 @@ class Settings:
     journal_mb: int = 16
     # Memory for encoded consents kept for list pages (MiB); the least recently used go first.
     encode_cache_mb: int = 32
-    # Worker processes serving one store (`serve --workers N`; SQLite only).
+    # Worker processes serving one store (`serve --workers N`; SQLite or PostgreSQL).
     workers: int = 1
     # Needed by every control call when set; `serve` requires it on a non-loopback address.
     control_token: str | None = None
@@ -110,12 +121,28 @@ class Settings:
 
     @property
     def store_kind(self) -> str:
+        if is_postgres_url(self.store):
+            return "postgresql"
         return self.store.split(":", 1)[0]
 
     @property
     def store_path(self) -> str:
+        """The SQLite file, or the PostgreSQL URL (never show it: `store_shown`)."""
+        if is_postgres_url(self.store):
+            return self.store
         kind, _, path = self.store.partition(":")
         return path or (self.sqlite_path if kind == "sqlite" else "")
+
+    @property
+    def store_label(self) -> str:
+        """The store as messages show it: its kind, and a URL with its password masked."""
+        kind = self.store_kind
+        return f"{kind} {mask(self.store)}" if kind == "postgresql" else kind
+
+    @property
+    def shared_store(self) -> bool:
+        """Whether other processes can serve the same store (workers, instances)."""
+        return self.store_kind in ("sqlite", "postgresql")
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema_rs
 import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
-from tests.specs import wire_spec
+from tests.postgres import emptied, fresh_schema
+from tests.specs import SPECS, wire_spec
 
 START = "2026-01-01T00:00:00Z"
 # Customers who never see nor answer, and repeated requests allowed: states hold still, so the
@@ -37,9 +40,9 @@ RESPONSE_SCHEMAS["error"] = _validator({"$ref": "#/components/schemas/TwirpError
 
 
 class Api:
-    """The wire API as one shop sees it, over HTTP (TestClient)."""
+    """The wire API as one shop sees it, over HTTP (TestClient, or tests.asgi.AppClient)."""
 
-    def __init__(self, client: TestClient, api_key: str, shop_key: str, oa_id: str) -> None:
+    def __init__(self, client: httpx.Client, api_key: str, shop_key: str, oa_id: str) -> None:
         self.client = client
         self.api_key = api_key
         self.shop_key = shop_key
@@ -101,15 +104,37 @@ def new_shop(client: TestClient, **body: Any) -> Api:
     return Api(client, shop["api_key"], shop["shop_key"], shop["oa_ids"][0])
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+STORES = ["memory", "sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """This test process's schema on the test server (skipped without one)."""
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_store(postgres_schema: str) -> str:
+    """A store URL on an empty schema of the test server, this test's alone."""
+    return emptied(postgres_schema)
+
+
+def store_for(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The `store` setting of the test's store parameter: each test's own file or schema."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_store"))
+    return "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'sandbox.sqlite3'}"
+
+
+@pytest.fixture(params=STORES)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    store = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'sandbox.sqlite3'}"
-    return Settings(store=store, clock_start=START, clock_rate=0, **QUIET)
+    return Settings(store=store_for(request, tmp_path), clock_start=START, clock_rate=0, **QUIET)
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings, SPECS)) as test_client:
         yield test_client
 
 
@@ -118,11 +143,11 @@ def api(client: TestClient) -> Api:
     return Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORES)
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     """A sandbox whose customers act: the default settings, a frozen clock."""
-    store = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'live.sqlite3'}"
-    with TestClient(create_app(Settings(store=store, clock_start=START, clock_rate=0))) as c:
+    store = store_for(request, tmp_path)
+    with TestClient(create_app(Settings(store=store, clock_start=START, clock_rate=0), SPECS)) as c:
         yield c
 
 
@@ -134,3 +159,52 @@ def shop(live: TestClient) -> Api:
 # Control calls that change state must be JSON, even without a body (the guard of /_sandbox/):
 # clients that make such calls without a body send this header by default.
 JSON_CALLS = {"Content-Type": "application/json"}
+
+
+# The longest tests (tens of seconds of CPU each), by node id.
+LONGEST = (
+    "tests/test_readme.py::test_every_shell_block_runs_against_a_sandbox",
+    "tests/test_pytest_plugin.py::test_plugin_under_xdist",
+    "tests/test_lifecycle_model.py::test_lifecycle_model_memory",
+    "tests/contract/test_live_safety.py::test_keys_appear_in_no_output_and_no_report",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest tests first, then the other slow ones, so that none starts last and keeps one
+    worker busy while the other has nothing left to do. Under xdist, dealt like cards: each
+    worker starts on its own contiguous share (pytest_xdist_make_scheduler), and so each share
+    opens with its part of the longest tests."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.nodeid in LONGEST:
+            return LONGEST.index(item.nodeid)
+        return len(LONGEST) + (item.get_closest_marker("slow") is None)
+
+    items.sort(key=rank)
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    items[:] = [item for share in range(workers) for item in items[share::workers]]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`-n N` (xdist's `load`) with work stealing: each worker starts on its contiguous share of
+    the tests, in the order above, and a worker out of tests takes half of another's queue.
+    (`load` would hand the first worker all the longest tests in one batch.) An explicit --dist
+    stays."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import WorkStealingScheduling  # type: ignore[import-untyped]
+
+    return WorkStealingScheduling(config, log)
+
+
+@pytest.fixture(autouse=True)
+def no_event_loop_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that leaves an event loop running in this thread breaks every later test that
+    starts one (anyio.run in the kit's in-process gateway). The browser tests hold Playwright's
+    loop for their module on purpose; every other test must find none."""
+    in_browser_module = request.node.nodeid.startswith("tests/ui/")
+    if not in_browser_module:
+        assert asyncio._get_running_loop() is None, "an earlier test left an event loop running"
+    yield

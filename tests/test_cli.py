@@ -1,4 +1,8 @@
-"""etelecom-sandbox serve, as a user runs it: readiness line, real port, restarts, clear errors."""
+"""etelecom-sandbox serve, as a user runs it: readiness line, real port, restarts, clear errors.
+
+The first test runs `serve` as a real process; the others run the same command in this process
+(tests/processes.py: `invoke`, `serving_in_process`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import DEMO, DEMO_OA
-from tests.processes import read_line, run_cli, serve_process, serving
+from tests.processes import invoke, read_line, serve_process, serving_in_process
 
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
 BODY = {
@@ -19,42 +23,48 @@ BODY = {
     "reason_code": "update_order",
 }
 
-pytestmark = pytest.mark.slow
 
-
-def test_serve_port_0_prints_the_real_url_and_answers(tmp_path: Path) -> None:
-    with serving(["--store", f"sqlite:{tmp_path / 'a.sqlite3'}"]) as url:
+@pytest.mark.slow
+def test_serve_port_0_prints_the_real_url_the_demo_keys_and_answers(tmp_path: Path) -> None:
+    with serve_process(["--store", f"sqlite:{tmp_path / 'a.sqlite3'}"]) as (url, process):
         assert url.startswith("http://127.0.0.1:") and not url.endswith(":0")
+        demo = read_line(process.stderr)
+        assert DEMO.demo_api_key in demo and DEMO.demo_shop_key in demo and DEMO_OA in demo
         created = httpx.post(f"{url}/v1/shop.Zalo/RequestConsent", json=BODY, headers=AUTH)
         assert created.status_code == 200, created.text
         health = httpx.get(f"{url}/_sandbox/health").json()
         assert (health["store"], health["consents"]) == ("sqlite", 1)
-
-
-def test_serve_prints_the_demo_shop_keys_and_one_stdout_line() -> None:
-    with serve_process(["--store", "memory"]) as (url, process):
-        demo = read_line(process.stderr)
-        assert DEMO.demo_api_key in demo and DEMO.demo_shop_key in demo and DEMO_OA in demo
         process.terminate()
         rest, _ = process.communicate(timeout=10)
     assert rest == ""  # the readiness line was the only line on stdout
-    assert url.startswith("http://127.0.0.1:")
+
+
+def test_serve_in_process_prints_one_stdout_line_and_the_demo_keys_on_stderr() -> None:
+    with serving_in_process(["--store", "memory"]) as (url, ran):
+        assert url.startswith("http://127.0.0.1:") and not url.endswith(":0")
+        assert ran.stdout.count("\n") == 1 and ran.stdout.startswith("etelecom-sandbox ready on ")
+        assert f"shop API {url}/v1/shop, partner API {url}/v1/partner" in ran.stdout
+        assert DEMO.demo_api_key in ran.stderr and DEMO.demo_shop_key in ran.stderr
+        assert httpx.get(f"{url}/_sandbox/health").json()["store"] == "memory"
 
 
 def test_restarting_serve_keeps_every_consent(tmp_path: Path) -> None:
     store = ["--store", f"sqlite:{tmp_path / 'keep.sqlite3'}"]
-    with serving(store) as url:
+    with serving_in_process(store) as (url, _):
         made = [
             httpx.post(f"{url}/v1/shop.Zalo/RequestConsent", json=BODY, headers=AUTH).json()
             for _ in range(3)
         ]
-    with serving(store) as url:
+    with serving_in_process(store) as (url, _):
         listed = httpx.post(f"{url}/v1/shop.Zalo/ListRequestConsent", json={}, headers=AUTH)
         assert listed.json()["consents"] == list(reversed(made))
 
 
-def test_default_store_is_sqlite_in_the_working_directory(tmp_path: Path) -> None:
-    with serving([], cwd=str(tmp_path)) as url:
+def test_default_store_is_sqlite_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with serving_in_process([]) as (url, _):
         assert httpx.get(f"{url}/_sandbox/health").json()["store"] == "sqlite"
     assert (tmp_path / "etelecom-sandbox.sqlite3").exists()
 
@@ -64,7 +74,7 @@ def test_port_in_use_is_one_clear_line() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run_cli(["serve", "--port", str(port), "--store", "memory"])
+        result = invoke(["serve", "--port", str(port), "--store", "memory"])
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "cannot listen on 127.0.0.1" in result.stderr
@@ -83,7 +93,7 @@ def test_port_in_use_is_one_clear_line() -> None:
     ],
 )
 def test_bad_flags_fail_clearly(args: list[str], says: str) -> None:
-    result = run_cli(args)
+    result = invoke(args)
     assert result.returncode != 0
     assert says in result.stderr
     assert "Traceback" not in result.stderr
@@ -92,7 +102,7 @@ def test_bad_flags_fail_clearly(args: list[str], says: str) -> None:
 
 
 def test_non_loopback_host_needs_a_control_token() -> None:
-    result = run_cli(["serve", "--host", "0.0.0.0", "--port", "0", "--store", "memory"])
+    result = invoke(["serve", "--host", "0.0.0.0", "--port", "0", "--store", "memory"])
     assert result.returncode != 0
     assert "--control-token" in result.stderr and "Traceback" not in result.stderr
 
@@ -101,7 +111,7 @@ def test_control_token_and_scenarios_flags(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules:\n  - phone: '0912345678'\n    outcome: no_zalo\n")
     args = ["--store", "memory", "--control-token", "tok", "--scenarios", str(rules)]
-    with serving(args) as url:
+    with serving_in_process(args) as (url, _):
         assert httpx.get(f"{url}/_sandbox/health").status_code == 401
         token = {"Authorization": "Bearer tok"}
         assert httpx.get(f"{url}/_sandbox/health", headers=token).status_code == 200
@@ -110,7 +120,7 @@ def test_control_token_and_scenarios_flags(tmp_path: Path) -> None:
 
 
 def test_unreadable_scenario_file_is_one_clear_line(tmp_path: Path) -> None:
-    result = run_cli(["serve", "--store", "memory", "--scenarios", str(tmp_path / "nope.yaml")])
+    result = invoke(["serve", "--store", "memory", "--scenarios", str(tmp_path / "nope.yaml")])
     assert result.returncode != 0
     assert "scenario file" in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0

@@ -30,6 +30,7 @@ def test_version() -> None:
         (["fixtures", "generate", "--out", "-"], "datasets"),
         (["contract", "--quick"], "contract"),
         (["drift", "--out", "report"], "contract"),
+        (["serve", "--port", "0", "--store", "postgresql://team@127.0.0.1:1/db"], "postgresql"),
     ],
 )
 def test_a_command_without_its_extra_says_what_to_install(

@@ -1,12 +1,13 @@
-"""Integration coverage through the control API, on a served sandbox: each item reached by the
-traffic that should reach it, with its count and example, the misuse rules, reset, and counts
-that several processes on one store add up."""
+"""Integration coverage through the control API, on a served sandbox on each store: each item
+reached by the traffic that should reach it, with its count and example, the misuse rules,
+reset, and counts that several processes on one store add up."""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import yaml
 
 from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
-from tests.conftest import DEMO, DEMO_OA, JSON_CALLS, START
+from tests.conftest import DEMO, DEMO_OA, JSON_CALLS, START, STORES, store_for
 
 SHOP = str(DEMO.demo_shop_id)
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
@@ -89,18 +90,33 @@ def settings(**changes: Any) -> Settings:
     return Settings(**{"store": "memory", "clock_start": START, "clock_rate": 0, **changes})
 
 
+@pytest.fixture(params=STORES)
+def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sandbox]:
+    """A served sandbox on each store (the counts are kept as meta values, the outcomes read
+    from the stored consents)."""
+    app = create_app(settings(store=store_for(request, tmp_path)))
+    with ThreadedServer(app) as server, Sandbox(server.url) as sandbox:
+        yield sandbox
+
+
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
+def on_memory() -> Iterator[Sandbox]:
     with ThreadedServer(create_app(settings())) as server, Sandbox(server.url) as sandbox:
         yield sandbox
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store several processes can share: a SQLite file, a PostgreSQL schema."""
+    return store_for(request, tmp_path)
 
 
 def consent(made: dict[str, Any]) -> dict[str, str]:
     return {"consent_id": made["id"]}
 
 
-def test_the_model_is_the_spec_s_and_the_domain_s(sandbox: Sandbox) -> None:
-    report = sandbox.coverage()
+def test_the_model_is_the_spec_s_and_the_domain_s(on_memory: Sandbox) -> None:
+    report = on_memory.coverage()
     ids = [i["id"] for i in report["items"]]
     assert report["total"] == len(ids) == 39 and report["reached"] == 0
     assert report["percent"] == 0 and report["shops"] == [SHOP] and report["misuse"] == []
@@ -292,11 +308,18 @@ def test_asking_while_an_agreement_runs_and_bursts_are_misuse() -> None:
         sandbox.advance("61s")
         sandbox.ask("0912000001")  # the minute has moved on
         found = sandbox.misuse()
+        told = {m["rule"]: (m["why"], m["link"]) for m in sandbox.coverage()["misuse"]}
     assert found == {
         "ask_while_waiting": (2, consent(burst)),
         "ask_while_agreed": (3, consent(wasted)),
         "burst": (1, consent(burst)),
     }
+    assert told["ask_while_agreed"] == (
+        "asked a phone whose agreement was still valid: a charge for nothing "
+        "(CheckConsent answers 0 until it ends)",
+        "README.md#misuse-rules",
+    )
+    assert {link for _, link in told.values()} == {"README.md#misuse-rules"}
 
 
 def test_reset_forgets_counts_and_the_consents_made_before(sandbox: Sandbox) -> None:
@@ -324,28 +347,42 @@ def test_without_counting_only_what_the_consents_show() -> None:
         assert set(sandbox.reached()) == {"consent.failed.-213"}
 
 
-def test_processes_on_one_store_add_up(tmp_path: Path) -> None:
-    store = f"sqlite:{tmp_path / 'shared.sqlite3'}"
-    first = ThreadedServer(create_app(settings(store=store)))
+ROUNDS = 10
+
+
+def test_processes_on_one_store_add_up(shared_store: str) -> None:
+    first = ThreadedServer(create_app(settings(store=shared_store)))
     with (
         first,
-        ThreadedServer(create_app(settings(store=store))) as second,
+        ThreadedServer(create_app(settings(store=shared_store))) as second,
         Sandbox(first.url) as one,
         Sandbox(second.url) as two,
+        ThreadPoolExecutor(2) as pool,
     ):
         assert one.check("0912000001") == 20
         assert two.check("0912000001") == 20
         assert two.reached()["check.20"][0] >= 1  # its own, written before it reads
+        # Both write the same count at once, again and again: neither undoes the other's.
+        together = threading.Barrier(2)
+
+        def read(sandbox: Sandbox) -> None:
+            assert sandbox.check("0912000001") == 20
+            together.wait(timeout=10)
+            sandbox.coverage()  # writes this process's count first
+
+        for _ in range(ROUNDS):
+            list(pool.map(read, (one, two)))
     # Stopping a server writes what it counted: the store has both now.
-    with ThreadedServer(create_app(settings(store=store))) as third, Sandbox(third.url) as three:
-        assert three.reached()["check.20"][0] == 2
+    third = ThreadedServer(create_app(settings(store=shared_store)))
+    with third, Sandbox(third.url) as three:
+        assert three.reached()["check.20"][0] == 2 + 2 * ROUNDS
 
 
-def test_the_readme_lists_every_item_and_every_misuse_rule(sandbox: Sandbox) -> None:
+def test_the_readme_lists_every_item_and_every_misuse_rule(on_memory: Sandbox) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     items = readme.split("### Coverage items", 1)[1].split("### Misuse rules", 1)[0]
     rules = readme.split("### Misuse rules", 1)[1].split("\n## ", 1)[0]
-    labels = [i["label"] for i in sandbox.coverage()["items"]]
+    labels = [i["label"] for i in on_memory.coverage()["items"]]
     assert [label for label in labels if label not in items] == []
     listed = re.findall(r"^\| `(\w+)` \|", rules, re.M)
     spec = yaml.safe_load(

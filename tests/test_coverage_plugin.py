@@ -1,5 +1,6 @@
 """The pytest plugin's integration coverage, as an integrator's suite meets it (pytester): the
-session summary, the JSON file, JUnit properties, fail-under and xdist."""
+session summary, the JSON file, JUnit properties, fail-under and xdist. pytest runs in this
+process (the xdist run with its real worker processes)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+
+from tests.inline_pytest import fresh_warning_filters
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.slow
@@ -83,15 +86,19 @@ def summary_of(lines: list[str]) -> list[str]:
     return [line for line in lines[start + 1 :] if not line.startswith("=")][: len(SUMMARY)]
 
 
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    with fresh_warning_filters():
+        return pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
+
+
 def reached_of(report: dict[str, Any]) -> dict[str, int]:
     return {i["id"]: i["count"] for i in report["items"] if i["reached"]}
 
 
 def test_the_session_summary_json_and_junit(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=INTEGRATOR_TESTS)
-    result = pytester.runpytest_subprocess(
-        "-p",
-        "no:cacheprovider",
+    result = run(
+        pytester,
         "--etelecom-coverage=json:out/coverage.json",
         "--junitxml=out/junit.xml",
     )
@@ -118,24 +125,18 @@ def test_the_session_summary_json_and_junit(pytester: pytest.Pytester) -> None:
 
 def test_fail_under_fails_the_run_below_the_threshold(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=INTEGRATOR_TESTS)
-    below = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--etelecom-coverage-fail-under=20"
-    )
+    below = run(pytester, "--etelecom-coverage-fail-under=20")
     below.assert_outcomes(passed=4)
     assert below.ret == pytest.ExitCode.TESTS_FAILED
     below.stdout.fnmatch_lines(["FAIL: required 20 % of the coverage items, reached 15.4 %"])
-    above = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--etelecom-coverage-fail-under=15"
-    )
+    above = run(pytester, "--etelecom-coverage-fail-under=15")
     assert above.ret == pytest.ExitCode.OK
     above.stdout.fnmatch_lines(["passed: required 15 % of the coverage items, reached 15.4 %"])
 
 
 def test_xdist_workers_shops_are_merged(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=INTEGRATOR_TESTS)
-    result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-n", "2", "--etelecom-coverage=json:coverage.json"
-    )
+    result = run(pytester, "-n", "2", "--etelecom-coverage=json:coverage.json")
     result.assert_outcomes(passed=4)
     assert summary_of(result.outlines) == SUMMARY
     report = json.loads((pytester.path / "coverage.json").read_text())
@@ -145,8 +146,8 @@ def test_xdist_workers_shops_are_merged(pytester: pytest.Pytester) -> None:
 
 def test_no_coverage_when_asked(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=INTEGRATOR_TESTS)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--etelecom-coverage=no")
+    result = run(pytester, "--etelecom-coverage=no")
     result.assert_outcomes(passed=4)
     assert not any("etelecom sandbox coverage" in line for line in result.outlines)
-    wrong = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--etelecom-coverage=xml")
+    wrong = run(pytester, "--etelecom-coverage=xml")
     assert wrong.ret == pytest.ExitCode.USAGE_ERROR

@@ -1,5 +1,6 @@
 """Coverage where people read it: the inspector's coverage view of a shop, and
-`etelecom-sandbox coverage` against a running sandbox."""
+`etelecom-sandbox coverage` against a running sandbox (both commands run in this process, the
+server in a thread)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import json
 import re
 
 import httpx
-import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import DEMO, DEMO_OA, Api, new_shop
-from tests.processes import run_cli, serving
+from tests.processes import invoke, serving_in_process
 
 UI = "/_sandbox/ui"
 SHOP = DEMO.demo_shop_id
@@ -47,9 +47,8 @@ def test_the_inspector_shows_a_shop_s_coverage(client: TestClient, api: Api) -> 
     assert client.get(f"{UI}/shops/42/coverage").status_code == 404
 
 
-@pytest.mark.slow
 def test_the_cli_prints_a_running_sandbox_s_coverage() -> None:
-    with serving(["--store", "memory"]) as url:
+    with serving_in_process(["--store", "memory"]) as (url, _):
         body = {
             "oa_id": DEMO_OA,
             "phone": "0900000004",
@@ -57,11 +56,11 @@ def test_the_cli_prints_a_running_sandbox_s_coverage() -> None:
             "reason_code": "update_order",
         }
         made = httpx.post(f"{url}/v1/shop.Zalo/RequestConsent", json=body, headers=AUTH).json()
-        markdown = run_cli(["coverage", "--base-url", url, "--format", "markdown"])
-        text = run_cli(["coverage", "--base-url", url, "--shop-id", str(SHOP)])
-        as_json = run_cli(["coverage", "--base-url", url, "--format", "json"])
-        failing = run_cli(["coverage", "--base-url", url, "--fail-under", "5"])
-        missing = run_cli(["coverage", "--base-url", url, "--shop-id", "42"])
+        markdown = invoke(["coverage", "--base-url", url, "--format", "markdown"])
+        text = invoke(["coverage", "--base-url", url, "--shop-id", str(SHOP)])
+        as_json = invoke(["coverage", "--base-url", url, "--format", "json"])
+        failing = invoke(["coverage", "--base-url", url, "--fail-under", "5"])
+        missing = invoke(["coverage", "--base-url", url, "--shop-id", "42"])
     assert markdown.returncode == 0, markdown.stderr
     lines = markdown.stdout.splitlines()
     assert lines[0] == "reached 1 of 39 outcomes (2.6 %) over 1 shop"

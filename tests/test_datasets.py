@@ -24,8 +24,8 @@ from mock_server.domain.requests import NewShop
 from mock_server.domain.timefmt import parse_rfc3339
 from mock_server.spec import data_dir
 from tests.conftest import Api
-from tests.processes import run_cli, serving
-from tests.specs import wire_spec
+from tests.processes import invoke, serving_in_process
+from tests.specs import SPECS, wire_spec
 
 DEMO_FILE = data_dir("fixtures") / "datasets" / "demo.jsonl"
 WINDOW_MS = Settings().reply_window_seconds * 1000
@@ -76,7 +76,7 @@ def test_the_same_seed_gives_the_same_bytes() -> None:
 def test_the_committed_demo_dataset_is_what_the_command_makes(tmp_path: Path) -> None:
     header = orjson.loads(DEMO_FILE.read_bytes().split(b"\n", 1)[0])
     out = tmp_path / "demo.jsonl"
-    result = run_cli(["fixtures", "generate", *generate_args(header), "--out", str(out)])
+    result = invoke(["fixtures", "generate", *generate_args(header), "--out", str(out)])
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == DEMO_FILE.read_bytes(), (
         "fixtures/datasets/demo.jsonl is stale: regenerate it with "
@@ -192,10 +192,10 @@ def by_shop(consents: list[dict[str, Any]], shop: dict[str, Any]) -> list[dict[s
 
 def test_a_loaded_shop_lists_its_consents_and_filters_work(settings: Settings) -> None:
     header, shops, consents = parse(DEMO_FILE.read_bytes().splitlines())
-    sandbox = build_services(settings.with_overrides(clock_start=header["now"]))
-    counts = load_dataset(sandbox, str(DEMO_FILE))
+    sandbox = build_services(settings.with_overrides(clock_start=header["now"]), SPECS)
+    counts = load_dataset(sandbox, str(DEMO_FILE), SPECS.wire)
     assert (counts.shops_created, counts.consents) == (len(shops), len(consents))
-    with TestClient(create_app(settings, services=sandbox)) as client:
+    with TestClient(create_app(settings, SPECS, sandbox)) as client:
         for shop in shops:
             api, mine = shop_api(client, shop), by_shop(consents, shop)
             assert len(api.walk()) == len(mine)
@@ -221,12 +221,12 @@ def test_loaded_waiting_consents_live_on(settings: Settings, tmp_path: Path) -> 
     path = tmp_path / "recent.jsonl"
     path.write_bytes(b"".join(lines))
     header, shops, consents = parse(lines)
-    sandbox = build_services(settings.with_overrides(clock_start=header["now"]))
-    load_dataset(sandbox, str(path))
+    sandbox = build_services(settings.with_overrides(clock_start=header["now"]), SPECS)
+    load_dataset(sandbox, str(path), SPECS.wire)
     waiting = [c for c in consents if c["reply_status"] == states.REPLY_WAITING]
     replying = [c for c in waiting if "reply" in c.get("future", {})]
     assert waiting and replying
-    with TestClient(create_app(settings, services=sandbox)) as client:
+    with TestClient(create_app(settings, SPECS, sandbox)) as client:
         client.post("/_sandbox/clock", json={"advance": "2d"})
         for consent in waiting:
             shop = next(s for s in shops if s["shop_id"] == consent["shop_id"])
@@ -239,18 +239,19 @@ def test_loaded_waiting_consents_live_on(settings: Settings, tmp_path: Path) -> 
 
 
 def test_loading_twice_adds_nothing(settings: Settings) -> None:
-    sandbox = build_services(settings)
-    first = load_dataset(sandbox, str(DEMO_FILE))
-    again = load_dataset(sandbox, str(DEMO_FILE))
+    sandbox = build_services(settings, SPECS)
+    first = load_dataset(sandbox, str(DEMO_FILE), SPECS.wire)
+    again = load_dataset(sandbox, str(DEMO_FILE), SPECS.wire)
     assert (again.shops_created, again.shops_existing) == (0, first.shops_created)
     assert again.already_loaded and sandbox.store.count_consents() == first.consents
     sandbox.close()
 
 
-@pytest.mark.slow
 def test_serve_data_serves_the_dataset_over_http() -> None:
     header, shops, consents = parse(DEMO_FILE.read_bytes().splitlines())
-    with serving(["--store", "memory", "--clock-rate", "0", "--data", str(DEMO_FILE)]) as url:
+    with serving_in_process(
+        ["--store", "memory", "--clock-rate", "0", "--data", str(DEMO_FILE)]
+    ) as (url, _):
         health = httpx.get(f"{url}/_sandbox/health").json()
         assert (health["shops"], health["consents"]) == (len(shops) + 1, len(consents))
         assert httpx.get(f"{url}/_sandbox/clock").json()["now"] == header["now"]
@@ -278,12 +279,11 @@ def test_serve_data_serves_the_dataset_over_http() -> None:
         assert total == header["counts"]["consents"]
 
 
-@pytest.mark.slow
 def test_serve_data_twice_on_one_sqlite_store_loads_once(tmp_path: Path) -> None:
     _, shops, consents = parse(DEMO_FILE.read_bytes().splitlines())
     args = ["--store", f"sqlite:{tmp_path / 'kept.sqlite3'}", "--data", str(DEMO_FILE)]
     for _ in range(2):
-        with serving(args) as url:
+        with serving_in_process(args) as (url, _):
             health = httpx.get(f"{url}/_sandbox/health").json()
             assert (health["shops"], health["consents"]) == (len(shops) + 1, len(consents))
 
@@ -346,10 +346,9 @@ def test_a_bad_data_file_names_its_problem(tmp_path: Path, case: str) -> None:
     assert "\n" not in message and says in message, message
 
 
-@pytest.mark.slow
 def test_serve_with_a_bad_data_file_is_one_clear_line(tmp_path: Path) -> None:
     make, says = BAD_FILES["bad phone"]
-    result = run_cli(["serve", "--store", "memory", "--port", "0", "--data", str(make(tmp_path))])
+    result = invoke(["serve", "--store", "memory", "--port", "0", "--data", str(make(tmp_path))])
     assert result.returncode != 0
     assert result.stderr.startswith("etelecom-sandbox: error: cannot start: "), result.stderr
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
@@ -358,8 +357,8 @@ def test_serve_with_a_bad_data_file_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_a_shop_whose_key_is_taken_stops_the_load(settings: Settings) -> None:
     _, shops, _ = parse(DEMO_FILE.read_bytes().splitlines())
-    sandbox = build_services(settings)
+    sandbox = build_services(settings, SPECS)
     sandbox.shops.create_shop(NewShop(42, api_key=shops[0]["api_key"]))
     with pytest.raises(DatasetError, match="its api_key belongs to shop 42"):
-        load_dataset(sandbox, str(DEMO_FILE))
+        load_dataset(sandbox, str(DEMO_FILE), SPECS.wire)
     sandbox.close()

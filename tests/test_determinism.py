@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -9,13 +10,15 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from mock_server.settings import settings_from_env
-from tests.conftest import DEMO, START
+from tests.conftest import DEMO, START, STORES
+from tests.postgres import fresh_schema
+from tests.specs import SPECS
 
 
 def transcript(settings: Settings) -> list[bytes]:
     auth = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
     out = []
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         out.append(client.post("/_sandbox/shops", json={}).content)
         for n in range(6):
             out.append(
@@ -39,15 +42,18 @@ def transcript(settings: Settings) -> list[bytes]:
     return out
 
 
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
+@pytest.mark.parametrize("store", STORES)
 def test_same_seed_gives_identical_bytes(tmp_path: Path, store: str) -> None:
-    def settings(name: str, seed: int) -> Settings:
-        where = "memory" if store == "memory" else f"sqlite:{tmp_path / name}"
-        return Settings(store=where, seed=seed, clock_start=START, clock_rate=0)
+    def run(name: str, seed: int) -> list[bytes]:
+        with ExitStack() as stack:
+            where = "memory" if store == "memory" else f"sqlite:{tmp_path / name}"
+            if store == "postgresql":  # a schema of its own: ids start again there
+                where = stack.enter_context(fresh_schema())
+            return transcript(Settings(store=where, seed=seed, clock_start=START, clock_rate=0))
 
-    first = transcript(settings("a.sqlite3", 7))
-    assert first == transcript(settings("b.sqlite3", 7))
-    assert first != transcript(settings("c.sqlite3", 8))  # keys and cursors follow the seed
+    first = run("a.sqlite3", 7)
+    assert first == run("b.sqlite3", 7)
+    assert first != run("c.sqlite3", 8)  # keys and cursors follow the seed
 
 
 def test_settings_from_environment() -> None:
@@ -68,7 +74,7 @@ def test_settings_from_environment() -> None:
 
 def test_reply_window_setting_moves_expires_at() -> None:
     settings = Settings(store="memory", clock_start=START, clock_rate=0, reply_window_seconds=90)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         created = client.post(
             "/v1/shop.Zalo/RequestConsent",
             headers={"Authorization": f"Bearer {DEMO.demo_api_key}"},
@@ -85,7 +91,7 @@ def test_reply_window_setting_moves_expires_at() -> None:
 @pytest.mark.parametrize(("code", "status"), [("permission_denied", 403), ("not_found", 404)])
 def test_foreign_oa_error_setting(code: str, status: int) -> None:
     settings = Settings(store="memory", foreign_oa_error=code)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         response = client.post(
             "/v1/shop.Zalo/RequestConsent",
             headers={"Authorization": f"Bearer {DEMO.demo_api_key}"},
@@ -102,7 +108,7 @@ def test_foreign_oa_error_setting(code: str, status: int) -> None:
 def test_default_sort_and_phone_echo_settings() -> None:
     settings = Settings(store="memory", default_sort="created_at", phone_echo="normalized")
     auth = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         made = [
             client.post(
                 "/v1/shop.Zalo/RequestConsent",

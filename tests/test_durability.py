@@ -1,11 +1,12 @@
-"""Nothing accepted is lost: a serving SQLite sandbox is killed -9 while clients send
-RequestConsents at once; after a restart every acknowledged consent is there, unchanged."""
+"""Nothing accepted is lost: a serving sandbox (SQLite, PostgreSQL) is killed -9 while clients
+send RequestConsents at once; after a restart every acknowledged consent is there, unchanged."""
 
 from __future__ import annotations
 
 import os
 import signal
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ import httpx
 import pytest
 
 from tests.conftest import DEMO, DEMO_OA, START
-from tests.processes import serve_process, serving
+from tests.postgres import fresh_schema
+from tests.processes import serve_process, serving_in_process
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
@@ -58,16 +60,20 @@ def everything(url: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-@pytest.mark.parametrize("kill_after", [200, 600])
-def test_acknowledged_consents_survive_kill_9(tmp_path: Path, kill_after: int) -> None:
-    args = [
-        "--store",
-        f"sqlite:{tmp_path / 'kept.sqlite3'}",
-        "--clock-start",
-        START,
-        "--clock-rate",
-        "0",
-    ]
+@pytest.mark.parametrize(
+    ("store", "kill_after"), [("sqlite", 200), ("sqlite", 600), ("postgresql", 400)]
+)
+def test_acknowledged_consents_survive_kill_9(tmp_path: Path, store: str, kill_after: int) -> None:
+    with ExitStack() as stack:
+        where = f"sqlite:{tmp_path / 'kept.sqlite3'}"
+        if store == "postgresql":
+            where = stack.enter_context(fresh_schema())
+        kill_and_restart(
+            ["--store", where, "--clock-start", START, "--clock-rate", "0"], kill_after
+        )
+
+
+def kill_and_restart(args: list[str], kill_after: int) -> None:
     acknowledged: list[dict[str, Any]] = []
     enough = threading.Event()
     with serve_process(args) as (url, process):
@@ -85,7 +91,7 @@ def test_acknowledged_consents_survive_kill_9(tmp_path: Path, kill_after: int) -
             thread.join(60)
         assert process.wait(30) == -signal.SIGKILL
     assert len(acknowledged) >= kill_after
-    with serving(args) as url:
+    with serving_in_process(args) as (url, _):  # the restart: serve again, in this process
         kept = everything(url)
     lost = [c["id"] for c in acknowledged if c["id"] not in kept]
     assert not lost, f"{len(lost)} of {len(acknowledged)} acknowledged consents lost"

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from tests.conftest import DEMO, DEMO_OA, JSON_CALLS, QUIET, START, Api, move_clock, new_shop
+from tests.specs import SPECS
 
 BUSY = {"error": {"code": "unavailable"}}
 
@@ -20,7 +21,7 @@ BUSY = {"error": {"code": "unavailable"}}
 def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     store = "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'faults.sqlite3'}"
     settings = Settings(store=store, clock_start=START, clock_rate=0, fault_headers="on", **QUIET)
-    with TestClient(create_app(settings), headers=JSON_CALLS) as client:
+    with TestClient(create_app(settings, SPECS), headers=JSON_CALLS) as client:
         yield client
 
 
@@ -235,7 +236,7 @@ def test_one_off_headers(demo: Api, headers: dict[str, str], status: int) -> Non
 def test_one_off_headers_are_ignored_unless_allowed(mode: str) -> None:
     # The test client is no loopback address: "loopback" ignores it, like "off".
     settings = Settings(store="memory", clock_start=START, clock_rate=0, fault_headers=mode)
-    with TestClient(create_app(settings), headers=JSON_CALLS) as client:
+    with TestClient(create_app(settings, SPECS), headers=JSON_CALLS) as client:
         api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
         assert list_oa(api, **{"X-Sandbox-Fault": "unavailable"}).status_code == 200
         assert list_oa(api, **{"X-Sandbox-Fault": "teapot"}).status_code == 200
@@ -260,8 +261,8 @@ def test_workers_on_one_sqlite_file_share_rules_and_counts(tmp_path: Path) -> No
         store=f"sqlite:{tmp_path / 'shared.sqlite3'}", clock_start=START, clock_rate=0
     )
     with (
-        TestClient(create_app(settings), headers=JSON_CALLS) as one,
-        TestClient(create_app(settings), headers=JSON_CALLS) as two,
+        TestClient(create_app(settings, SPECS), headers=JSON_CALLS) as one,
+        TestClient(create_app(settings, SPECS), headers=JSON_CALLS) as two,
     ):
         put(one, rule(when={"times": 3}))
         apis = [Api(c, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA) for c in (one, two)]

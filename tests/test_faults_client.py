@@ -15,6 +15,7 @@ import pytest
 from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
 from tests.conftest import DEMO, DEMO_OA, START
+from tests.specs import SPECS
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +91,7 @@ def settings(**changes: Any) -> Settings:
 def sandbox() -> Iterator[Sandbox]:
     # A hang lasts until its client gives up (each test's client does, within a second): a
     # request still held when `settled()` has waited 10 s would be one the sandbox let leak.
-    with ThreadedServer(create_app(settings(fault_hang_seconds=600))) as server:
+    with ThreadedServer(create_app(settings(fault_hang_seconds=600), SPECS)) as server:
         yield Sandbox(server.url)
 
 
@@ -142,7 +143,7 @@ def test_429_with_retry_after_then_success(sandbox: Sandbox, client: RetryingCli
 
 def failing_requests(store: str, seed: int) -> list[int]:
     """Which of 1,000 CheckConsent calls a `probability: 0.3` rule fails, on a new sandbox."""
-    with ThreadedServer(create_app(settings(store=store, seed=seed))) as server:
+    with ThreadedServer(create_app(settings(store=store, seed=seed), SPECS)) as server:
         Sandbox(server.url).faults(
             {
                 "id": "flaky",
@@ -245,7 +246,7 @@ def test_connection_faults_raise_what_httpx_raises(
 
 
 def test_a_hang_ends_at_its_bound_when_the_client_waits_on() -> None:
-    with ThreadedServer(create_app(settings(fault_hang_seconds=0.5))) as server:
+    with ThreadedServer(create_app(settings(fault_hang_seconds=0.5), SPECS)) as server:
         sandbox = Sandbox(server.url)
         sandbox.faults({"match": {"operation": "ListOA"}, "action": {"hang": True}})
         client = RetryingClient(sandbox.url, DEMO.demo_api_key, timeout=30)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from mock_server.spec import data_dir
 from tests.conftest import DEMO, DEMO_OA, JSON_CALLS, START
-from tests.processes import run_cli, serving
+from tests.processes import invoke, serving_in_process
+from tests.specs import SPECS
 
 EXAMPLE = data_dir("fixtures") / "scenarios" / "example-faults.yaml"
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
@@ -34,12 +34,12 @@ def request_consent(client: TestClient | httpx.Client, phone: str = "0912345678"
 def test_the_example_files_faults_and_rules_are_the_global_ones(tmp_path: Path) -> None:
     store = f"sqlite:{tmp_path / 'example.sqlite3'}"
     settings = Settings(store=store, clock_start=START, clock_rate=0, scenarios=str(EXAMPLE))
-    with TestClient(create_app(settings), headers=JSON_CALLS) as client:
+    with TestClient(create_app(settings, SPECS), headers=JSON_CALLS) as client:
         ids = [r["id"] for r in client.get("/_sandbox/faults").json()["global"]]
         assert ids == ["busy-twice", "lost-answer", "slow-lists", "flaky-webhooks"]
         assert request_consent(client) == 503
     with TestClient(
-        create_app(settings), headers=JSON_CALLS
+        create_app(settings, SPECS), headers=JSON_CALLS
     ) as client:  # a restart keeps the counts
         assert [request_consent(client) for _ in range(2)] == [503, 200]
         assert request_consent(client, "0912000999") == 408  # the write went through
@@ -55,16 +55,15 @@ def test_a_file_of_faults_only_leaves_the_scenario_rules_alone(tmp_path: Path) -
     path = tmp_path / "faults.yaml"
     path.write_text("faults:\n  - match: {operation: '*'}\n    action: {hang: true}\n")
     settings = Settings(store="memory", clock_start=START, clock_rate=0, scenarios=str(path))
-    with TestClient(create_app(settings), headers=JSON_CALLS) as client:
+    with TestClient(create_app(settings, SPECS), headers=JSON_CALLS) as client:
         assert client.get("/_sandbox/rules").json()["global"] == []
         (rule,) = client.get("/_sandbox/faults").json()["global"]
         assert rule["id"] == "fault-1"
 
 
-@pytest.mark.slow
 def test_serve_with_a_scenario_file_of_faults() -> None:
     with (
-        serving(["--store", "memory", "--scenarios", str(EXAMPLE)]) as url,
+        serving_in_process(["--store", "memory", "--scenarios", str(EXAMPLE)]) as (url, _),
         httpx.Client(base_url=url) as http,
     ):
         assert [request_consent(http) for _ in range(3)] == [503, 503, 200]
@@ -72,11 +71,10 @@ def test_serve_with_a_scenario_file_of_faults() -> None:
     assert states[0]["hits"] == 2 and states[0]["active"] is False
 
 
-@pytest.mark.slow
 def test_a_bad_fault_in_a_scenario_file_is_one_clear_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("faults:\n  - match: {operation: Nope}\n    action: {drop: true}\n")
-    result = run_cli(["serve", "--store", "memory", "--scenarios", str(path)])
+    result = invoke(["serve", "--store", "memory", "--scenarios", str(path)])
     assert result.returncode != 0
     assert "faults[0].match.operation" in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0, result.stderr

@@ -16,6 +16,7 @@ from mock_server import Settings, create_app
 from mock_server.services.consents import ConsentService
 from mock_server.serving import ThreadedServer
 from tests.conftest import DEMO, DEMO_OA, START, Api, move_clock, new_shop
+from tests.specs import SPECS
 from tests.test_lifecycle import AGREES, NO_ZALO
 
 INT64_MAX = 2**63 - 1
@@ -111,7 +112,7 @@ def test_an_unexpected_error_is_internal_and_the_connection_stays_open(
     settings = Settings(store="memory", clock_start=START, clock_rate=0)
     caplog.set_level(logging.ERROR)
     with (
-        ThreadedServer(create_app(settings)) as server,
+        ThreadedServer(create_app(settings, SPECS)) as server,
         socket.create_connection(
             (server.url.split("//")[1].split(":")[0], int(server.url.rsplit(":", 1)[1]))
         ) as conn,
@@ -157,7 +158,7 @@ def test_no_key_is_kept_in_the_journal(client: TestClient) -> None:
 
 def test_a_control_token_is_not_kept() -> None:
     settings = Settings(store="memory", control_token="tok-123456")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         auth = {"Authorization": "Bearer tok-123456"}
         put = client.put("/_sandbox/rules", json={"rules": [], "note": "tok-123456"}, headers=auth)
         assert put.status_code == 200

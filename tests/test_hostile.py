@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -19,7 +20,8 @@ from hypothesis import strategies as st
 from contract_tests.hostile import Survey, all_requests, valid_requests
 from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
-from tests.conftest import DEMO, DEMO_OA, START
+from tests.conftest import DEMO, DEMO_OA, START, STORES
+from tests.postgres import fresh_schema
 from tests.specs import SPECS
 
 QUICK = settings(
@@ -32,13 +34,20 @@ QUICK = settings(
 CASES = dict(all_requests(SPECS.wire, SPECS.control, DEMO.demo_api_key, DEMO.demo_shop_key))
 
 
-@pytest.fixture(scope="module", params=["memory", "sqlite"])
+@pytest.fixture(scope="module", params=STORES)
 def survey(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Survey]:
     where = tmp_path_factory.mktemp("hostile") / "s.sqlite3"
     store = "memory" if request.param == "memory" else f"sqlite:{where}"
-    app = create_app(Settings(store=store, clock_start=START, clock_rate=0, drain_seconds=1))
+    with ExitStack() as stack:
+        if request.param == "postgresql":
+            store = stack.enter_context(fresh_schema())
+        yield from _survey(store)
+
+
+def _survey(store: str) -> Iterator[Survey]:
+    app = create_app(Settings(store=store, clock_start=START, clock_rate=0, drain_seconds=1), SPECS)
     with ThreadedServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         survey = Survey(http, valid_requests(DEMO.demo_api_key, DEMO_OA))
         yield survey

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from tests.conftest import DEMO, DEMO_OA, START, Api, move_clock, new_shop
+from tests.specs import SPECS
 
 AGREES, REJECTS, IGNORES, NO_ZALO = "0900000001", "0900000002", "0900000003", "0900000004"
 OA_QUOTA, SHORT_WINDOW, TOO_MANY, UNDELIVERED = (
@@ -214,7 +215,7 @@ def test_bad_rules_are_invalid_argument(
 def test_scenario_file_sets_the_global_rules(tmp_path: Path) -> None:
     example = Path(__file__).parent.parent / "fixtures" / "scenarios" / "example-rules.yaml"
     settings = Settings(store="memory", clock_start=START, clock_rate=0, scenarios=str(example))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
         c = api.request_consent(phone="0981234567")  # "Viettel 098 numbers agree after 10 min"
         move_clock(client, advance="10m")
@@ -233,7 +234,7 @@ def test_a_bad_scenario_file_stops_start_up(tmp_path: Path, content: str) -> Non
 def test_random_default_follows_the_seed() -> None:
     def outcomes(seed: int) -> list[str]:
         settings = Settings(store="memory", clock_start=START, clock_rate=0, seed=seed)
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(settings, SPECS)) as client:
             api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
             made = [api.request_consent(phone=f"097{n:07d}") for n in range(100)]
             move_clock(client, advance="2d")
@@ -264,7 +265,10 @@ def test_two_workers_on_one_sqlite_file_agree(tmp_path: Path) -> None:
     settings = Settings(
         store=f"sqlite:{tmp_path / 'shared.sqlite3'}", clock_start=START, clock_rate=0
     )
-    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
+    with (
+        TestClient(create_app(settings, SPECS)) as one,
+        TestClient(create_app(settings, SPECS)) as two,
+    ):
         first = Api(one, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
         second = Api(two, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
         c = first.request_consent(phone=AGREES)

@@ -6,19 +6,26 @@ every step, ListRequestConsent and CheckConsent must show exactly the states it 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
+import httpx
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from starlette.testclient import TestClient
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from mock_server import Settings, create_app
-from tests.conftest import DEMO, DEMO_OA, START, Api
+from tests.asgi import AppClient
+from tests.conftest import DEMO, DEMO_OA, JSON_CALLS, START, Api
+from tests.specs import SPECS
 
 S, MIN, H, D = 1000, 60_000, 3_600_000, 86_400_000
 T0 = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
@@ -92,23 +99,19 @@ def iso(ms: int | None) -> str | None:
 
 
 class LifecycleMachine(RuleBasedStateMachine):
-    store = "memory"
+    """One example: a sandbox back at its fresh start (reset: nothing stored, the demo shop, the
+    clock at START), then the steps. The tests share one app between examples."""
+
+    client: ClassVar[httpx.Client]  # the shared app's, set by run_model
 
     def __init__(self) -> None:
         super().__init__()
-        self.dir = tempfile.mkdtemp()
-        where = "memory" if self.store == "memory" else f"sqlite:{self.dir}/model.sqlite3"
-        settings = Settings(store=where, clock_start=START, clock_rate=0)
-        self.client = TestClient(create_app(settings))
-        self.client.__enter__()
+        response = self.client.post("/_sandbox/reset", headers=JSON_CALLS)
+        assert response.status_code == 200, response.text
         self.api = Api(self.client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
         self.now = T0
         self.seq = 0
         self.consents: list[Model] = []
-
-    def teardown(self) -> None:
-        self.client.__exit__(None, None, None)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
     def _seq(self) -> int:
         self.seq += 1
@@ -204,15 +207,24 @@ class LifecycleMachine(RuleBasedStateMachine):
         return 3 if newest["reply_status"] == "N" else 16
 
 
-class SQLiteLifecycleMachine(LifecycleMachine):
-    store = "sqlite"
+def run_model(store: str, max_examples: int) -> None:
+    # One app for every example, on a loop of this thread (tests.asgi.AppClient): neither an app
+    # nor TestClient's portal thread per example, nor a thread hop per request (thousands).
+    settings = Settings(store=store, clock_start=START, clock_rate=0)
+    with AppClient(create_app(settings, SPECS)) as shared:
+
+        class OnTheSharedApp(LifecycleMachine):
+            client = shared
+
+        run_state_machine_as_test(
+            OnTheSharedApp,
+            settings=hsettings(max_examples=max_examples, stateful_step_count=25, deadline=None),
+        )
 
 
-LifecycleMachine.TestCase.settings = hsettings(
-    max_examples=40, stateful_step_count=25, deadline=None
-)
-SQLiteLifecycleMachine.TestCase.settings = hsettings(
-    max_examples=20, stateful_step_count=25, deadline=None
-)
-TestLifecycleMemory = LifecycleMachine.TestCase
-TestLifecycleSQLite = SQLiteLifecycleMachine.TestCase
+def test_lifecycle_model_memory() -> None:
+    run_model("memory", max_examples=40)
+
+
+def test_lifecycle_model_sqlite(tmp_path: Path) -> None:
+    run_model(f"sqlite:{tmp_path / 'model.sqlite3'}", max_examples=20)

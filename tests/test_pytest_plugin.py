@@ -1,8 +1,13 @@
-"""The pytest plugin as an integrator's project uses it (pytester), with and without xdist."""
+"""The pytest plugin as an integrator's project uses it (pytester), with and without xdist.
+
+The xdist run is a real pytest process (with its workers); the others run pytest in this
+process."""
 
 from __future__ import annotations
 
 import pytest
+
+from tests.inline_pytest import fresh_warning_filters
 
 pytest_plugins = ["pytester"]
 
@@ -119,14 +124,16 @@ def test_faults_are_the_shops_own(etelecom_sandbox, n):
 @pytest.mark.slow
 def test_plugin_in_a_users_project(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
-    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    with fresh_warning_filters():
+        result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=13)
 
 
 @pytest.mark.slow
 def test_plugin_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
-    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-n", "2")
+    with fresh_warning_filters():
+        result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider", "-n", "2")
     result.assert_outcomes(passed=13)
 
 
@@ -140,9 +147,10 @@ def test_store(etelecom_sandbox_server):
 """
     )
     db = pytester.path / "plugin.sqlite3"
-    result = pytester.runpytest_subprocess(
-        "-q", "-p", "no:cacheprovider", f"--etelecom-store=sqlite:{db}", "--etelecom-seed=7"
-    )
+    with fresh_warning_filters():
+        result = pytester.runpytest_inprocess(
+            "-q", "-p", "no:cacheprovider", f"--etelecom-store=sqlite:{db}", "--etelecom-seed=7"
+        )
     result.assert_outcomes(passed=1)
     assert db.exists()
 
@@ -162,5 +170,6 @@ def test_control_and_wire(etelecom_sandbox):
     assert etelecom_sandbox.call("ListRequestConsent", {}).status_code == 200
 """
     )
-    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    with fresh_warning_filters():
+        result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

@@ -17,11 +17,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 
 from mock_server import Settings, create_app
+from mock_server.domain.timefmt import parse_rfc3339
 from mock_server.serving import ThreadedServer
-from tests.processes import READY, read_line
+from tests.inline_pytest import fresh_warning_filters
+from tests.postgres import fresh_schema
+from tests.processes import READY, read_line, serving_all
+from tests.specs import SPECS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -31,6 +37,7 @@ BIN = str(Path(sys.executable).parent)
 CURL_FAILS_ON_ERRORS = 'curl() { command curl --fail-with-body --max-time 20 "$@"; }\n'
 
 pytestmark = pytest.mark.slow
+pytest_plugins = ["pytester"]
 
 
 def blocks(language: str, mark: str | None) -> list[str]:
@@ -74,8 +81,9 @@ def test_the_readme_has_what_a_newcomer_needs() -> None:
 
 
 def test_every_shell_block_runs_against_a_sandbox(tmp_path: Path) -> None:
+    """Every block, as written, in order, against one sandbox."""
     settings = Settings(store="memory", clock_start="2026-01-01T00:00:00Z", clock_rate=0)
-    server = ThreadedServer(create_app(settings)).start()
+    server = ThreadedServer(create_app(settings, SPECS)).start()
     port = server.url.rsplit(":", 1)[1]
     try:
         for body in blocks("sh", None) + [
@@ -88,9 +96,19 @@ def test_every_shell_block_runs_against_a_sandbox(tmp_path: Path) -> None:
                 env=env(),
                 capture_output=True,
                 text=True,
-                timeout=120,
+                timeout=300,  # a guard against a hang: the kit blocks take tens of seconds
             )
             assert result.returncode == 0, f"{body}\n{result.stdout}\n{result.stderr}"
+            # Each kit run reported (the kit's line), and `contract` its summary: no failure.
+            contract = body.count("etelecom-sandbox contract ")
+            kits = re.findall(r"^etelecom contract kit: ", result.stdout, re.M)
+            assert len(kits) == contract + body.count("pytest --pyargs contract_tests"), (
+                result.stdout
+            )
+            summaries = re.findall(
+                r"^contract: \d+ passed, 0 failed, 0 errors", result.stdout, re.M
+            )
+            assert len(summaries) == contract, result.stdout
     finally:
         server.stop()
     assert (tmp_path / "big.jsonl").exists()  # the datasets block made its file
@@ -118,6 +136,9 @@ def test_every_server_command_starts(command: str, tmp_path: Path) -> None:
     if words[0] == "make":
         extra = {"PORT": "0", "SERVE_ARGS": f"--store sqlite:{tmp_path / 'make.sqlite3'}"}
         words += [f"{k}={v}" for k, v in extra.items() if f"{k}=" not in command]
+        # .venv is set up already (these tests run from it): make must not set it up again,
+        # which would reinstall from the network whenever pyproject.toml is newer.
+        words.insert(1, "--old-file=.venv/.installed")
     else:
         words += ["--port", "0"]
     if "big.jsonl" in command:  # the file the datasets block makes, made here the same way
@@ -156,19 +177,13 @@ def test_every_server_command_starts(command: str, tmp_path: Path) -> None:
             process.stdout.close()
 
 
-def test_python_blocks_run_as_an_integrators_tests(tmp_path: Path) -> None:
-    for n, body in enumerate(blocks("python", None)):
-        (tmp_path / f"test_readme_{n}.py").write_text(body)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-        cwd=tmp_path,
-        env=env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"{len(blocks('python', None))} passed" in result.stdout
+def test_python_blocks_run_as_an_integrators_tests(pytester: pytest.Pytester) -> None:
+    """Each block is a test file of an integrator's project, run by pytest (in this process)."""
+    python = blocks("python", None)
+    pytester.makepyfile(**{f"test_readme_{n}": body for n, body in enumerate(python)})
+    with fresh_warning_filters():
+        result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=len(python))
 
 
 def test_ci_example_commands_are_the_tested_ones() -> None:
@@ -182,3 +197,42 @@ def test_ci_example_commands_are_the_tested_ones() -> None:
         in (ROOT / "tests/test_wheel.py").read_text()
     )
     assert "def test_plugin_under_xdist" in (ROOT / "tests/test_pytest_plugin.py").read_text()
+
+
+def test_the_team_example_serves_two_instances_on_one_database() -> None:
+    """The compose example's instances, as its commands and environment say, on the test
+    PostgreSQL server (a fresh schema standing in for its `db` service), on loopback."""
+    (block,) = blocks("yaml", "compose")
+    services = yaml.safe_load(block)["services"]
+    db = services["db"]["environment"]
+    instances = [s for name, s in services.items() if name.startswith("sandbox")]
+    assert len(instances) == 2 and {
+        i["environment"]["ETELECOM_SANDBOX_STORE"] for i in instances
+    } == {
+        f"postgresql://{db['POSTGRES_USER']}:{db['POSTGRES_PASSWORD']}@db:5432/{db['POSTGRES_DB']}"
+    }
+    with fresh_schema() as store:
+        arg_lists = []
+        for instance in instances:
+            (serve,) = re.findall(r"exec etelecom-sandbox serve ([^\"]+)", instance["command"])
+            words = shlex.split(serve)
+            words[words.index("--host") + 1] = "127.0.0.1"
+            del words[words.index("--port") : words.index("--port") + 2]
+            arg_lists.append(words)
+        environment = {**instances[0]["environment"], "ETELECOM_SANDBOX_STORE": store}
+        token = {"Authorization": f"Bearer {environment['ETELECOM_SANDBOX_CONTROL_TOKEN']}"}
+        with serving_all(arg_lists, env=environment) as started:
+            (a, _), (b, _) = started
+            shop = httpx.post(f"{a}/_sandbox/shops", json={}, headers=token).json()
+            key = {"Authorization": f"Bearer {shop['api_key']}"}
+            me = httpx.post(f"{b}/v1/shop.Misc/CurrentAccount", json={}, headers=key).json()
+            assert me["id"] == shop["shop_id"]
+
+            def now(answer: httpx.Response) -> int:
+                return parse_rfc3339(answer.json()["now"])
+
+            before = now(httpx.get(f"{a}/_sandbox/clock", headers=token))
+            moved = now(httpx.post(f"{b}/_sandbox/clock", json={"advance": "1h"}, headers=token))
+            after = now(httpx.get(f"{a}/_sandbox/clock", headers=token))  # the clock runs
+            assert after >= moved >= before + 3_600_000
+            assert httpx.get(f"{a}/_sandbox/clock").status_code == 401  # the token is needed

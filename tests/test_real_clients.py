@@ -16,6 +16,7 @@ from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
 from mock_server.spec import data_dir
 from tests.conftest import DEMO, START
+from tests.specs import SPECS
 
 RECORDED = data_dir("fixtures") / "clients" / "n8n-node-requests.jsonl"
 # n8n's credential "domain" is the base URL up to /v1; the nodes append `/shop.Zalo/<Method>`.
@@ -29,7 +30,7 @@ def recorded() -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[str]:
     settings = Settings(store="memory", clock_start=START, clock_rate=0)
-    with ThreadedServer(create_app(settings)) as server:
+    with ThreadedServer(create_app(settings, SPECS)) as server:
         yield server.url
 
 

@@ -12,19 +12,20 @@ from mock_server.app import build_services
 from mock_server.domain.query import ConsentQuery
 from mock_server.store.sqlite import SQLiteStore, _where
 from tests.conftest import DEMO, QUIET, START, Api, new_shop
+from tests.specs import SPECS
 
 
 def test_sqlite_keeps_shops_consents_and_clock_across_restarts(tmp_path: Path) -> None:
     settings = Settings(
         store=f"sqlite:{tmp_path / 'db.sqlite3'}", clock_start=START, clock_rate=0, **QUIET
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, str(DEMO.demo_oa_ids[0]))
         made = [api.request_consent(phone=f"091{n:07d}") for n in range(1, 6)]
         other = new_shop(client, api_key="keep-me", shop_key="shop-keep-me")
         theirs = other.request_consent()
         client.post("/_sandbox/clock", json={"advance": "3h"})
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, str(DEMO.demo_oa_ids[0]))
         assert api.page()["consents"] == list(reversed(made))
         other = Api(client, "keep-me", "shop-keep-me", theirs["oa_id"])
@@ -60,8 +61,8 @@ def test_listing_is_served_by_an_index(tmp_path: Path, query: ConsentQuery, inde
 
 
 def test_bulk_load_assigns_ids_after_existing_ones(settings: Settings) -> None:
-    sandbox = build_services(settings)
-    with TestClient(create_app(settings, services=sandbox)) as client:
+    sandbox = build_services(settings, SPECS)
+    with TestClient(create_app(settings, SPECS, sandbox)) as client:
         api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, str(DEMO.demo_oa_ids[0]))
         first = api.request_consent()
         template = sandbox.store.scan(ConsentQuery(shop_id=DEMO.demo_shop_id), None, True, 1)[0]

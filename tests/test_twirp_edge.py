@@ -98,6 +98,7 @@ bodies = st.dictionaries(field_names, json_values, max_size=5) | st.dictionaries
 
 @settings(
     max_examples=150,
+    deadline=None,  # each example is a request to a real store (a database on PostgreSQL)
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(path=st.sampled_from([LIST, CREATE]), body=bodies)
@@ -110,6 +111,7 @@ def test_no_json_body_causes_a_server_error(client: TestClient, path: str, body:
 
 @settings(
     max_examples=100,
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(raw=st.binary(max_size=64) | st.text(string.printable, max_size=64).map(str.encode))

@@ -14,6 +14,7 @@ from contract_tests.specfacts import facts
 from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
 from tests.conftest import DEMO, DEMO_OA, START, Api, move_clock, new_shop
+from tests.specs import SPECS
 from tests.test_lifecycle import AGREES, IGNORES, REJECTS
 
 
@@ -159,7 +160,7 @@ def test_journal_keeps_bodies_not_keys(live: TestClient, shop: Api) -> None:
 
 def test_control_token_guards_every_control_call() -> None:
     settings = Settings(store="memory", clock_start=START, clock_rate=0, control_token="s3cret")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         for method, path in (
             ("GET", "/_sandbox/health"),
             ("POST", "/_sandbox/reset"),
@@ -187,7 +188,7 @@ def test_control_token_guards_every_control_call() -> None:
 def test_a_serving_sandbox_sends_webhooks_by_itself() -> None:
     """No drain: the background sender delivers, and moves the world on as the clock runs."""
     settings = Settings(store="memory", clock_start=START, clock_rate=0)
-    server = ThreadedServer(create_app(settings)).start()
+    server = ThreadedServer(create_app(settings, SPECS)).start()
     try:
         with receiver() as hook, httpx.Client(base_url=server.url) as http:
             http.put(

@@ -1,9 +1,17 @@
-"""A wheel built from the repo, installed in a fresh venv, serves the API with its bundled spec."""
+"""A wheel built from the repo, installed in a fresh venv, serves the API with its bundled spec.
+
+No network: the wheel is built with this environment's hatchling (no build isolation), installed
+without dependencies and without an index, and the venv then sees this environment's packages
+(the dependencies) through a .pth file, behind its own site-packages. The source tree is on no
+path of the venv, so what answers is the installed wheel.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import httpx
@@ -24,20 +32,33 @@ def run(*args: str | Path, cwd: Path | None = None) -> str:
     return result.stdout
 
 
-def test_wheel_in_a_fresh_venv_serves_the_api(tmp_path: Path) -> None:
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", ROOT)
-    (wheel,) = (tmp_path / "dist").glob("*.whl")
+def test_wheel_in_a_fresh_venv_serves_the_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing may point the venv's interpreter back at a source tree.
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    assert importlib.util.find_spec("hatchling"), "the build backend, hatchling, is in [dev]"
+    offline = ["--no-index", "--no-deps", "-q"]
+    run(
+        sys.executable, "-m", "pip", "wheel", *offline, "--no-build-isolation", "-w", tmp_path, ROOT
+    )
+    (wheel,) = tmp_path.glob("*.whl")
     venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", venv)
+    run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
-    run(python, "-m", "pip", "install", "-q", wheel)
+    run(sys.executable, "-m", "pip", "--python", python, "install", *offline, wheel)
+    # Then, and only then, the dependencies: this environment's site-packages, after the venv's.
+    site = run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
+    ours = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
+    (Path(site) / "test-environment.pth").write_text("\n".join(ours) + "\n")
 
     elsewhere = tmp_path / "elsewhere"  # no repo checkout around: only the wheel's files
     elsewhere.mkdir()
-    where = run(
-        python, "-c", "import mock_server.spec as s; print(s.data_dir('openapi'))", cwd=elsewhere
-    ).strip()
-    assert where.startswith(str(venv)), where
+    code = (
+        "import mock_server as m, mock_server.spec as s; print(m.__file__, s.data_dir('openapi'))"
+    )
+    package, where = run(python, "-c", code, cwd=elsewhere).split()
+    assert package.startswith(str(venv)) and where.startswith(str(venv)), (package, where)
     assert (Path(where) / "etelecom-zalo-consent.yaml").is_file()
     assert (Path(where).parent / "fixtures" / "examples" / "index.json").is_file()
     static = Path(where).parent / "http" / "ui" / "static"

@@ -1,12 +1,13 @@
-"""`serve --workers 2` on one SQLite file: two real worker processes agree on the clock, resets,
-shop creation, rules and webhook delivery (each event sent by one worker); reads of a quiet
-world take no write lock. The memory store refuses workers with one clear line."""
+"""`serve --workers 2` on one SQLite file and on one PostgreSQL database: two real worker
+processes agree on the clock, resets, shop creation, rules and webhook delivery (each event sent
+by one worker); reads of a quiet world take no write lock. The memory store refuses workers with
+one clear line."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -14,30 +15,29 @@ import pytest
 
 from contract_tests.receiver import receiving
 from tests.conftest import DEMO, DEMO_OA, START
-from tests.processes import run_cli, serving
+from tests.postgres import fresh_schema
+from tests.processes import invoke, serving
 from tests.test_lifecycle import AGREES
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("workers") / "shared.sqlite3"
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The store setting the workers share: a SQLite file, or a schema of the test server."""
+    if request.param == "postgresql":
+        with fresh_schema() as url:
+            yield url
+    else:
+        yield f"sqlite:{tmp_path_factory.mktemp('workers') / 'shared.sqlite3'}"
 
 
 @pytest.fixture(scope="module")
-def url(store: Path) -> Iterator[str]:
-    args = [
-        "--workers",
-        "2",
-        "--store",
-        f"sqlite:{store}",
-        "--clock-start",
-        START,
-        "--clock-rate",
-        "0",
-    ]
+def url(store: str) -> Iterator[str]:
+    args = ["--workers", "2", "--store", store, "--clock-start", START, "--clock-rate", "0"]
     with serving(args) as root:
         yield root
 
@@ -94,27 +94,42 @@ def test_rules_set_on_one_worker_decide_on_the_other(url: str) -> None:
     assert {m["error_code"] for m in made} == {-213}
 
 
-def test_reads_of_a_quiet_world_take_no_write_lock(url: str, store: Path) -> None:
+@contextmanager
+def write_lock_held(store: str) -> Iterator[None]:
+    """Another connection holds the store's write lock: SQLite's, or on PostgreSQL a lock on
+    the events table that every write (a consent's events) needs and no read does."""
+    if store.startswith("sqlite:"):
+        blocker = sqlite3.connect(store.removeprefix("sqlite:"), isolation_level=None, timeout=1)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        return
+    import psycopg
+
+    with psycopg.connect(store) as pg:  # a transaction, rolled back on the way out
+        pg.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+        yield
+        pg.rollback()
+
+
+def test_reads_of_a_quiet_world_take_no_write_lock(url: str, store: str) -> None:
     """Another connection holds the write lock: listing and checking still answer."""
-    blocker = sqlite3.connect(store, isolation_level=None, timeout=1)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
-        with fresh() as http:
-            for _ in range(6):
-                listed = http.post(
-                    f"{url}/v1/shop.Zalo/ListRequestConsent", json={}, headers=AUTH, timeout=3
-                )
-                assert listed.status_code == 200, listed.text
-                checked = http.post(
-                    f"{url}/v1/shop.Zalo/CheckConsent",
-                    json={"oa_id": DEMO_OA, "phone": "0912345678"},
-                    headers=AUTH,
-                    timeout=3,
-                )
-                assert checked.status_code == 200, checked.text
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
+    with write_lock_held(store), fresh() as http:
+        for _ in range(6):
+            listed = http.post(
+                f"{url}/v1/shop.Zalo/ListRequestConsent", json={}, headers=AUTH, timeout=3
+            )
+            assert listed.status_code == 200, listed.text
+            checked = http.post(
+                f"{url}/v1/shop.Zalo/CheckConsent",
+                json={"oa_id": DEMO_OA, "phone": "0912345678"},
+                headers=AUTH,
+                timeout=3,
+            )
+            assert checked.status_code == 200, checked.text
 
 
 def test_each_webhook_event_is_sent_once_by_one_worker(url: str) -> None:
@@ -159,7 +174,7 @@ def test_a_reset_is_seen_by_both_workers(url: str) -> None:
 
 
 def test_the_memory_store_refuses_workers() -> None:
-    result = run_cli(["serve", "--store", "memory", "--workers", "2", "--port", "0"])
+    result = invoke(["serve", "--store", "memory", "--workers", "2", "--port", "0"])
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "needs a store the workers share" in result.stderr

@@ -11,6 +11,7 @@ import math
 import os
 import resource
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -24,13 +25,14 @@ class CpuSample:
     ours: float  # CPU seconds of the server, of finished children and of this process
 
     @classmethod
-    def take(cls, server_pid: int | None = None) -> CpuSample:
+    def take(cls, server_pid: int | None = None, helpers: Sequence[int] = ()) -> CpuSample:
         now = time.monotonic()
         try:
             with open("/proc/stat") as stat:
                 fields = [int(v) for v in stat.readline().split()[1:]]
             busy = (sum(fields[:8]) - fields[3] - fields[4]) / _TICKS  # minus idle and iowait
             server = 0.0 if server_pid is None else _process_cpu(server_pid)
+            server += sum(_helper_cpu(pid) for pid in helpers)
         except (OSError, ValueError, IndexError):
             return cls(now, math.nan, math.nan)
         me = resource.getrusage(resource.RUSAGE_SELF)
@@ -50,6 +52,13 @@ class CpuSample:
 def process_cpu(pid: int) -> float:
     """CPU seconds (user + system) a process has used so far."""
     return _process_cpu(pid)
+
+
+def _helper_cpu(pid: int) -> float:
+    try:
+        return _process_cpu(pid)
+    except (OSError, ValueError, IndexError):  # it ended meanwhile
+        return 0.0
 
 
 def _process_cpu(pid: int) -> float:

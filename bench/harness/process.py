@@ -15,7 +15,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -35,11 +35,17 @@ class ServerError(RuntimeError):
     pass
 
 
+def _none() -> list[int]:
+    return []
+
+
 @dataclass(frozen=True)
 class Server:
     url: str
     pid: int
     ready_s: float  # from spawning the process to its readiness line
+    # Other processes doing this server's work (its database's), asked at each CPU sample.
+    helpers: Callable[[], list[int]] = _none
 
 
 def child_env() -> dict[str, str]:

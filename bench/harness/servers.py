@@ -1,16 +1,19 @@
 """The servers under test, started with process.running: the sandbox holding N synthetic
-consents (the CLI on a prebuilt SQLite file, or serve_loaded.py with the memory store), a fresh
-sandbox with its clock frozen (`served`), the bare Starlette ceiling (ceiling.py) and Prism."""
+consents (the CLI on a prebuilt SQLite file or PostgreSQL schema, or serve_loaded.py with the
+memory store), a fresh sandbox with its clock frozen (`served`), the bare Starlette ceiling
+(ceiling.py) and Prism."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import dataset
+from harness import postgres
 from harness.process import BENCH, ROOT, Server, running
 from mock_server.app import build_services
 from mock_server.settings import Settings
@@ -18,7 +21,7 @@ from results import ServerStart
 
 SPEC = ROOT / "openapi" / "etelecom-zalo-consent.yaml"
 PRISM = BENCH / "node_modules" / ".bin" / "prism"
-STORES = ("sqlite", "memory")
+STORES = ("sqlite", "memory", "postgresql")
 CLOCK_START = "2026-01-01T00:00:00Z"
 # Webhook targets a request names may be anywhere (the spec's example is https://example.com/...):
 # the sandbox's sender goes through a proxy on a closed local port instead, so nothing leaves
@@ -42,6 +45,10 @@ def sandbox(store: str, stored: int, tmp: Path, starts: list[ServerStart]) -> It
     """The sandbox on `store` with `stored` consents (bench/dataset.py), served until the block
     ends. How long the set-up took is appended to `starts`."""
     name = f"sandbox-{store}-{stored}"
+    if store == "postgresql":
+        with postgres.schema(tmp) as url, instances(url, 1, stored, tmp, starts) as servers:
+            yield servers[0]
+        return
     path = tmp / f"{name}.sqlite3"
     try:
         with running(name, _sandbox_argv(store, stored, path, starts), tmp) as server:
@@ -95,13 +102,38 @@ def _sandbox_argv(store: str, stored: int, path: Path, starts: list[ServerStart]
     ]
 
 
-def fill_sqlite(path: Path, stored: int) -> int:
-    """A SQLite store file holding the demo shop and `stored` synthetic consents."""
-    services = build_services(Settings(store=f"sqlite:{path}"))
+@contextlib.contextmanager
+def instances(
+    url: str, count: int, stored: int, tmp: Path, starts: list[ServerStart]
+) -> Iterator[list[Server]]:
+    """`count` sandbox processes (the CLI) on one PostgreSQL store holding the demo shop and
+    `stored` consents; the cluster's processes count as their work."""
+    started = time.perf_counter()
+    loaded = fill(url, stored)
+    seconds = round(time.perf_counter() - started, 2)
+    starts.append(ServerStart("postgresql", loaded, seconds, "insert_many (COPY), in-process"))
+    argv = [*sandbox_cli(), "serve", "--host", "127.0.0.1", "--port", "0", "--store", url]
+    with contextlib.ExitStack() as stack:
+        servers = []
+        for n in range(count):
+            server = stack.enter_context(running(f"sandbox-postgresql-{stored}-{n}", argv, tmp))
+            starts.append(ServerStart("postgresql", loaded, round(server.ready_s, 2), "spawn"))
+            servers.append(dataclasses.replace(server, helpers=lambda: postgres.pids(tmp)))
+        yield servers
+
+
+def fill(store: str, stored: int) -> int:
+    """The demo shop and `stored` synthetic consents in a store (a PostgreSQL URL)."""
+    services = build_services(Settings(store=store))
     try:
         return services.store.insert_many(dataset.consents(services.shops.demo_shop(), stored))
     finally:
         services.close()
+
+
+def fill_sqlite(path: Path, stored: int) -> int:
+    """A SQLite store file holding the demo shop and `stored` synthetic consents."""
+    return fill(f"sqlite:{path}", stored)
 
 
 def ceiling(body_size: int) -> list[str]:

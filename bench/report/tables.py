@@ -19,6 +19,7 @@ def print_report(run: Run, found: list[Target], opts: Options) -> None:
     sections = [
         measurements(run, opts),
         scaling(run, opts.large),
+        instances(run),
         dataset_loads(run),
         generations(run),
         delays(run),
@@ -101,6 +102,25 @@ def scaling(run: Run, large: int) -> list[str]:
         return []
     header = ["list latency, p50 (1 connection)", "1,000 stored", f"{large:,} stored", "ratio"]
     return table(header, "lrrr", rows)
+
+
+def instances(run: Run) -> list[str]:
+    """One PostgreSQL instance (the throughput figure) beside several on one database."""
+    rows = []
+    for m in run.measurements:
+        if m.section != "instances":
+            continue
+        one = run.find(
+            section="throughput", store="postgresql", operation=m.operation, query=m.query
+        )
+        a = one.rps if one else None
+        ratio = _num(m.rps / a, ".2f") if a and m.rps else "-"
+        what = m.operation + (f" ({m.query})" if m.query else "")
+        rows.append([what, _num(a, ",.0f"), _num(m.rps, ",.0f"), ratio, _num(m.other_cpu, ".2f")])
+    if not rows:
+        return []
+    header = ["postgresql, req/s (same connections)", "1 instance", "2 instances", "ratio", "other"]
+    return table(header, "lrrrr", rows)
 
 
 def dataset_loads(run: Run) -> list[str]:

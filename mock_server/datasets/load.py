@@ -146,10 +146,9 @@ def load(services: Services, dataset: Dataset) -> LoadCounts:
             raise DatasetError(f"{problem}: {exc.message}") from None
         created += 1
     marker = LOADED_META + dataset.sha256
-    if services.loading.is_loaded(marker):
+    count = services.loading.load_once(marker, dataset.consents, dataset.futures)
+    if count is None:
         return LoadCounts(created, existing, 0, already_loaded=True)
-    count = services.loading.load_consents(dataset.consents, dataset.futures)
-    services.loading.mark_loaded(marker, count)
     return LoadCounts(created, existing, count, already_loaded=False)
 
 

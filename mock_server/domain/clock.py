@@ -17,6 +17,7 @@ from mock_server.domain.ports import MetaStore
 from mock_server.domain.timefmt import LAST_MS, format_rfc3339, later
 
 CLOCK_META = "clock"
+MAX_TRIES = 100
 
 
 def wall_ms() -> int:
@@ -31,7 +32,7 @@ class ClockState:
 
     def at(self, wall: int) -> int:
         moved = self.anchor_virtual_ms + int((wall - self.anchor_wall_ms) * self.rate)
-        return min(moved, LAST_MS)  # a fast clock stops at the end of time
+        return moved if moved < LAST_MS else LAST_MS  # a fast clock stops at the end of time
 
 
 class Clock:
@@ -48,11 +49,15 @@ class Clock:
         """Set the clock unless the store already has one (a restart keeps its time)."""
         if self._store.get_meta(CLOCK_META) is None:
             now = self._wall()
-            self._save(ClockState(now if start_ms is None else start_ms, now, rate))
+            state = ClockState(now if start_ms is None else start_ms, now, rate)
+            self._store.replace_meta(CLOCK_META, None, _dump(state))  # or another's start
 
     @property
     def state(self) -> ClockState:
-        raw = self._store.get_meta(CLOCK_META) or ""
+        return self._load(self._store.get_meta(CLOCK_META))
+
+    def _load(self, raw: str | None) -> ClockState:
+        raw = raw or ""
         if raw != self._raw:
             # A new state (set here, or by another worker, or a reset): time follows it, and
             # the guard against the wall clock stepping back starts again.
@@ -60,38 +65,50 @@ class Clock:
         return self._state
 
     def now_ms(self) -> int:
-        state = self.state  # first: a new state resets the guard below
+        return self._now(self.state)  # the state first: a new one resets the guard
+
+    def _now(self, state: ClockState) -> int:
         now = max(self._last, state.at(self._wall()))
         self._last = now
         return now
 
     def advance(self, delta_ms: int) -> int:
         """Move on by `delta_ms`; past the end of time the clock stops there."""
-        now = self.now_ms()
-        return self._move(later(now, delta_ms), now)
+        return self._change(lambda state, now: (later(now, delta_ms), state.rate))
 
     def set(self, instant_ms: int) -> int:
         """Move to an instant (past the end of time: to its end); never backwards."""
-        return self._move(instant_ms, self.now_ms())
-
-    def _move(self, instant_ms: int, now: int) -> int:
-        # `now` is read once: a fast clock would otherwise run past a target just computed.
-        instant_ms = min(instant_ms, LAST_MS)
-        if instant_ms < now:
-            raise Conflict(
-                f"set: the clock never moves backwards (it is {format_rfc3339(now)}, "
-                f"asked {format_rfc3339(instant_ms)})",
-                "set",
-            )
-        self._save(ClockState(instant_ms, self._wall(), self.state.rate))
-        return instant_ms
+        return self._change(lambda state, now: (instant_ms, state.rate))
 
     def set_rate(self, rate: float) -> None:
-        self._save(ClockState(self.now_ms(), self._wall(), rate))
+        self._change(lambda state, now: (now, rate))
+
+    def _change(self, target: Callable[[ClockState, int], tuple[int, float]]) -> int:
+        """Read the clock, compute its new anchor and rate, and save them unless another
+        process changed the clock meanwhile; then start again from its change (so two moves
+        at once both count). `now` is read once per try: a fast clock would otherwise run past
+        a target just computed."""
+        for _ in range(MAX_TRIES):
+            raw = self._store.get_meta(CLOCK_META)
+            state = self._load(raw)
+            now = self._now(state)
+            instant_ms, rate = target(state, now)
+            instant_ms = min(instant_ms, LAST_MS)
+            if instant_ms < now:
+                raise Conflict(
+                    f"set: the clock never moves backwards (it is {format_rfc3339(now)}, "
+                    f"asked {format_rfc3339(instant_ms)})",
+                    "set",
+                )
+            new = _dump(ClockState(instant_ms, self._wall(), rate))
+            if self._store.replace_meta(CLOCK_META, raw, new):
+                return instant_ms
+        raise Conflict("the clock is being moved by others too often: try again", "set")
 
     def forget(self) -> None:
         """After a store reset: time may start again from the configured instant."""
         self._last = 0
 
-    def _save(self, state: ClockState) -> None:
-        self._store.set_meta(CLOCK_META, json.dumps(asdict(state)))
+
+def _dump(state: ClockState) -> str:
+    return json.dumps(asdict(state))

@@ -42,3 +42,7 @@ class Conflict(DomainError):
 
 class FailedPrecondition(DomainError):
     """The state does not allow the change (a final consent, a clock that cannot go back)."""
+
+
+class Unavailable(DomainError):
+    """The store cannot be reached now (its database connection is lost): try again later."""

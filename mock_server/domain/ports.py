@@ -25,6 +25,11 @@ class MetaStore(Protocol):
     def set_meta(self, key: str, value: str | None) -> None:
         """Set a value; None removes it."""
 
+    def replace_meta(self, key: str, old: str | None, new: str | None) -> bool:
+        """Set `key` to `new` only if its value is `old` now (None: absent), atomically even
+        against other processes on the store; whether it did. For read-modify-write (the
+        clock), where set_meta could undo another instance's change."""
+
     def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]: ...
 
 
@@ -35,7 +40,9 @@ class ShopStore(Protocol):
     def shop_by_key(self, key: str, partner: bool) -> Shop | None:
         """The shop whose api_key (or, for partner routes, shop_key) this is."""
 
-    def max_shop_id(self) -> int: ...
+    def max_shop_id(self) -> int:
+        """The largest shop id. A store shared by several processes may make callers that ask
+        inside a transaction take turns until it ends (their next ids then never clash)."""
 
     def count_shops(self) -> int: ...
 
@@ -52,7 +59,9 @@ class ConsentStore(Protocol):
     def insert_many(self, consents: Iterable[Consent]) -> int:
         """Bulk load (datasets, benchmarks): ids assigned as by insert_consent."""
 
-    def max_consent_id(self) -> int: ...
+    def max_consent_id(self) -> int:
+        """The largest id given out. Inside a transaction, no other consent is numbered until
+        it ends, so a bulk load may number its own from here."""
 
     def get_consent(self, consent_id: int) -> Consent | None: ...
 
@@ -132,7 +141,8 @@ class OutboxStore(Protocol):
 
 
 class Store(MetaStore, ShopStore, ConsentStore, EventStore, HistoryStore, OutboxStore, Protocol):
-    """Everything, with transactions: what is done inside one happens at once or not at all."""
+    """Everything, with transactions: what is done inside one happens at once or not at all.
+    A store that loses its database raises the domain's `Unavailable` from any call."""
 
     kind: str
 

@@ -67,12 +67,14 @@ def within_range(ms: int) -> bool:
 
 def clamp(ms: int) -> int:
     """An instant brought into the sandbox's time (for comparisons, as in a filter)."""
-    return min(max(ms, FIRST_MS), LAST_MS)
+    # Comparisons, not min/max: this runs for every time of every consent written out.
+    return FIRST_MS if ms < FIRST_MS else LAST_MS if ms > LAST_MS else ms
 
 
 def later(instant: int, duration_ms: int) -> int:
     """`instant` plus a duration, saturating at the sandbox's last instant."""
-    return min(instant + duration_ms, LAST_MS)
+    moved = instant + duration_ms
+    return moved if moved < LAST_MS else LAST_MS
 
 
 @lru_cache(maxsize=4096)

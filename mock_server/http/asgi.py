@@ -4,6 +4,7 @@ runs webhook delivery."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,10 +18,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from mock_server.domain.errors import DomainError
+from mock_server.domain.errors import DomainError, Unavailable
 from mock_server.http.codec import WireCodec
 from mock_server.http.control_api import ControlOperation, control_endpoint, control_handlers
 from mock_server.http.coverage import WireCoverage
+from mock_server.http.fast_wire import FastWire, WireRoute
 from mock_server.http.fault_edge import FaultEdge, Holds
 from mock_server.http.faults import FaultGate
 from mock_server.http.guard import Guard, GuardMiddleware
@@ -63,8 +65,15 @@ class SandboxApp(Starlette):
     server's own `send` (http/fault_edge.py)."""
 
     fault_edge: FaultEdge | None = None
+    fast_wire: FastWire | None = None  # the wire API's common case, without Starlette
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_wire is not None and self.fast_wire.takes(scope):
+            await self.fast_wire(scope, receive, send, self._through_everything)
+        else:
+            await self._through_everything(scope, receive, send)
+
+    async def _through_everything(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.fault_edge is not None:
             await self.fault_edge(scope, receive, send, super().__call__)
         else:
@@ -96,6 +105,20 @@ def not_simulated(facts: SpecFacts) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+def _last_known(now_ms: Callable[[], int]) -> Callable[[], int]:
+    """The journal's clock: the store's, or while the store cannot be reached, the time it
+    last read (the journal records the 503s of an outage too)."""
+    last = 0
+
+    def now() -> int:
+        nonlocal last
+        with contextlib.suppress(Unavailable):
+            last = now_ms()
+        return last
+
+    return now
+
+
 def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> SandboxApp:
     errors = ErrorTable(facts.status_by_code, edge.foreign_oa_error)
     holds = Holds()
@@ -115,6 +138,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         services.coverage.model.ids(),
     )
     handlers = wire_handlers(services, codec, coverage)
+    fast: dict[str, WireRoute] = {}
     routes: list[BaseRoute] = []
     for op in specs.wire.operations:
         handler = handlers.get(op.name)
@@ -122,6 +146,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
             raise RuntimeError(f"the spec's {op.path} names {op.name!r}, which is not implemented")
         schema = op.request_schema
         validator = BodyValidator(specs.wire.document, schema) if schema is not None else None
+        fast[op.path] = WireRoute(op, handler, validator)
         routes.append(
             Route(
                 op.path,
@@ -151,13 +176,13 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
 
     async def twirp_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TwirpError)
-        coverage.answered(request, exc.code)
+        coverage.answered(request.scope, exc.code, request.headers.get("authorization", ""))
         return errors.response(exc, exc.headers)
 
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
         twirp = errors.from_domain(exc)
-        coverage.answered(request, twirp.code)
+        coverage.answered(request.scope, twirp.code, request.headers.get("authorization", ""))
         return errors.response(twirp)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -171,6 +196,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
             yield
         services.close()
 
+    journal_clock = _last_known(services.clock.now_ms)
     app = SandboxApp(
         routes=routes,
         exception_handlers={
@@ -180,12 +206,13 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         },
         lifespan=lifespan,
         middleware=[
-            Middleware(JournalMiddleware, journal, services.clock.now_ms),
+            Middleware(JournalMiddleware, journal, journal_clock),
             Middleware(GuardMiddleware, Guard(edge.allowed_hosts), refuse(errors)),
             Middleware(InternalErrors),
         ],
     )
     app.fault_edge = FaultEdge(edge.fault_hang_seconds, holds)
+    app.fast_wire = FastWire(fast, services, errors, gate, journal, journal_clock, coverage)
     app.state.services = services
     app.state.journal = journal
     app.state.live = live

@@ -29,6 +29,11 @@ async def read_object(request: Request, empty_is: dict[str, Any] | None = None) 
     raw = await request.body()
     if not raw.strip() and empty_is is not None:
         return dict(empty_is)
+    return json_object(raw)
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A body that must be a JSON object; anything else is Twirp's `malformed`."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -9,6 +9,7 @@ Content-Type, a wrong key) is the shop's whose key it carries, on either side.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -16,11 +17,11 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from starlette.requests import Request
 from starlette.types import Scope
 
 from mock_server.domain import coverage
 from mock_server.domain.coverage import Example, Tally
+from mock_server.domain.errors import Unavailable
 from mock_server.domain.faults import AFTER, DELAY, Fault
 from mock_server.domain.paging import FIRST_PAGE, Page, PageRequest
 from mock_server.http.journal import ENTRY_KEY
@@ -72,12 +73,13 @@ class WireCoverage:
         if item in self.items or item.startswith(coverage.MISUSE_PREFIX):
             self.tally.add(shop_id, item, CURRENT.get())
 
-    def arrived(self, request: Request, operation: str, shop_id: int) -> None:
-        """A wire request of `shop_id` whose key was accepted."""
+    def arrived(self, scope: Scope, operation: str, shop_id: int) -> None:
+        """A wire request of `shop_id` whose key was accepted (once per request, on whichever
+        path answers it: http/wire_api.py or http/fast_wire.py)."""
         if not self.tally.enabled:
             return
-        request.scope[SHOP_KEY] = shop_id
-        CURRENT.set(JournalExample(request.scope))
+        scope[SHOP_KEY] = shop_id
+        CURRENT.set(JournalExample(scope))
         if self.retries and self.retries.early(shop_id, operation, self.wall(), self.now_ms()):
             self._add(shop_id, coverage.misuse_item(coverage.EARLY_RETRY))
 
@@ -104,30 +106,33 @@ class WireCoverage:
             wait_ms = math.ceil(error.retry_after_ms / 1000) * 1000  # as Retry-After says it
             self.retries.sent(shop_id, operation, wait_ms, self.wall(), self.now_ms())
 
-    def answered(self, request: Request, code: str) -> None:
-        """A Twirp error went out: the shop's, when it is a wire request someone's key made."""
-        path = request.url.path
+    def answered(self, scope: Scope, code: str, authorization: str) -> None:
+        """A Twirp error went out: the shop's, when it is a wire request someone's key made
+        (`authorization`: the request's Authorization header)."""
+        path = str(scope.get("path", ""))
         if not self.tally.enabled or not path.startswith(WIRE_PREFIX):
             return
-        shop_id: Any = request.scope.get(SHOP_KEY)
+        shop_id: Any = scope.get(SHOP_KEY)
         if shop_id is None:
-            shop_id = self._owner(request, code)
+            shop_id = self._owner(scope, path, code, authorization)
             if shop_id is None:
                 return
-            CURRENT.set(JournalExample(request.scope))
+            CURRENT.set(JournalExample(scope))
         self._add(shop_id, coverage.twirp_item(code))
 
-    def _owner(self, request: Request, code: str) -> int | None:
-        """The shop whose key a refused request carries; a key of the other side is misuse."""
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    def _owner(self, scope: Scope, path: str, code: str, authorization: str) -> int | None:
+        """The shop whose key a refused request carries; a key of the other side is misuse.
+        Nobody's while the store cannot say (it is out of reach: the refusal is its 503)."""
+        scheme, _, key = authorization.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return None
-        found = self.shops.owner(key.strip())
+        found = None
+        with contextlib.suppress(Unavailable):
+            found = self.shops.owner(key.strip())
         if found is None:
             return None
         shop, partner_key = found
-        partner_route = request.url.path.startswith(PARTNER_PREFIX)
-        if code == "unauthenticated" and partner_key != partner_route:
-            CURRENT.set(JournalExample(request.scope))
+        if code == "unauthenticated" and partner_key != path.startswith(PARTNER_PREFIX):
+            CURRENT.set(JournalExample(scope))
             self._add(shop.shop_id, coverage.misuse_item(coverage.KEY_FOR_OTHER_SIDE))
         return shop.shop_id

@@ -56,10 +56,14 @@ class FaultGate:
         asked = self._asked(request)
         if asked is not None:
             return asked
+        return self.faults.decide_call(self._call(operation, shop, body))
+
+    @staticmethod
+    def _call(operation: Operation, shop: Shop, body: Any) -> Call:
         subject = body.get("filter") if isinstance(body.get("filter"), dict) else {}
         oa = body.get("oa_id") or subject.get("oa_id")
         phone = body.get("phone") or subject.get("phone")
-        call = Call(
+        return Call(
             operation=operation.name,
             operation_id=operation.operation_id,
             side="partner" if operation.partner else "shop",
@@ -67,7 +71,10 @@ class FaultGate:
             oa_id=_int_or_none(oa),
             phone=normalize_phone(phone) if isinstance(phone, str) and phone else None,
         )
-        return self.faults.decide_call(call)
+
+    def could_touch(self, operation: Operation, shop: Shop, body: Any) -> bool:
+        """Cheap, with no effect: whether any fault rule matches this request at all."""
+        return self.faults.may_touch_call(self._call(operation, shop, body))
 
     def _asked(self, request: Request) -> Fault | None:
         """A one-off from the request's own headers, when they are honoured."""

@@ -16,7 +16,7 @@ _KEY_FIELDS = re.compile(
     rb'"(?:[^"\\]|\\.)*"?',
     re.IGNORECASE,
 )
-_HINT = re.compile(rb"key|token|authorization", re.IGNORECASE)
+_HINTS = (b"key", b"token", b"authorization")
 
 
 def redact(raw: bytes, secrets: Iterable[bytes]) -> bytes:
@@ -24,7 +24,8 @@ def redact(raw: bytes, secrets: Iterable[bytes]) -> bytes:
     for secret in secrets:
         if secret and secret in raw:
             raw = raw.replace(secret, MASK)
-    if _HINT.search(raw):  # cheap: most bodies name no key at all
+    low = raw.lower()  # `in` on plain bytes: far cheaper than a regular expression's search
+    if any(hint in low for hint in _HINTS):  # most bodies name no key at all
         raw = _KEY_FIELDS.sub(rb'\1"***"', raw)
     return raw
 

@@ -43,6 +43,7 @@ CODES: dict[type[errors.DomainError], str] = {
     errors.AlreadyExists: "already_exists",
     errors.Conflict: "aborted",
     errors.FailedPrecondition: "failed_precondition",
+    errors.Unavailable: "unavailable",
 }
 
 

@@ -84,7 +84,7 @@ def wire_endpoint(
             )
         check_content_type(request)
         shop = services.shops.authenticate(bearer_key(request), partner)
-        coverage.arrived(request, operation.name, shop.shop_id)
+        coverage.arrived(request.scope, operation.name, shop.shop_id)
         body = await read_object(request)
 
         async def run() -> Response:

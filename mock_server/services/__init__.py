@@ -49,11 +49,13 @@ class Services:
         self.shops.ensure_demo_shop()
 
     def reset(self) -> None:
-        """Back to a fresh start: nothing stored, only the demo shop, the clock as configured."""
-        self.store.reset()
-        self.coverage.tally.forget()
-        self.clock.forget()
-        self.start()
+        """Back to a fresh start: nothing stored, only the demo shop, the clock as configured.
+        One transaction: other processes on the store see the old world or the new one."""
+        with self.store.transaction():
+            self.store.reset()
+            self.coverage.tally.forget()
+            self.clock.forget()
+            self.start()
 
     def close(self) -> None:
         self.store.close()

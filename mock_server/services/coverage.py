@@ -2,9 +2,10 @@
 
 What requests go through is counted in memory by each process (domain/coverage.py's Tally, fed
 by the HTTP edge and the webhook sender) and written to the store at most once a second, in one
-transaction, under MetaStore keys `coverage:<shop_id>:<item>`: several workers on one store add
-up. The outcomes of consents and the misuse their requests show are read from the consents
-themselves (domain/coverage_read.py). A read writes this process's counts first.
+transaction, under MetaStore keys `coverage:<shop_id>:<item>`: several workers (or instances on
+one PostgreSQL database) add up, each count added by compare-and-set. The outcomes of consents
+and the misuse their requests show are read from the consents themselves
+(domain/coverage_read.py). A read writes this process's counts first.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from mock_server.domain import coverage
 from mock_server.domain.coverage import Item, Mark, MisuseRule, Model, Tally
 from mock_server.domain.coverage_read import Burst, ConsentReading
-from mock_server.domain.errors import NotFound
+from mock_server.domain.errors import Conflict, NotFound, Unavailable
 from mock_server.domain.model import Consent
 from mock_server.domain.ports import Store
 from mock_server.domain.query import ConsentQuery
@@ -32,6 +33,7 @@ SINCE = "~since"  # the largest consent id when the coverage was last reset
 FLUSH_SECONDS = 1.0
 SCAN_BATCH = 1000
 SHOPS_BATCH = 500
+MAX_TRIES = 100  # compare-and-set tries of one count
 
 ExampleJson = dict[str, Any] | None  # as kept: where to look
 
@@ -87,7 +89,8 @@ class CoverageService:
             return 0
         try:
             with self.store.transaction():
-                for (shop_id, item), mark in taken.items():
+                # In key order: instances flushing at once lock the same rows in the same order.
+                for (shop_id, item), mark in sorted(taken.items()):
                     self._add(shop_id, item, mark)
         except BaseException:
             self.tally.restore(taken)
@@ -95,13 +98,19 @@ class CoverageService:
         return len(taken)
 
     def _add(self, shop_id: int, item: str, mark: Mark) -> None:
+        """Add a count to the stored one; read again and retry when another process changed
+        it meanwhile (a plain write could undo its count)."""
         key = f"{PREFIX}{shop_id}:{item}"
-        raw = self.store.get_meta(key)
-        kept: dict[str, Any] = json.loads(raw) if raw else {"n": 0, "ex": None}
-        kept["n"] += mark.count
-        if kept.get("ex") is None and mark.example is not None:
-            kept["ex"] = mark.example.describe()
-        self.store.set_meta(key, json.dumps(kept, separators=(",", ":")))
+        example = None if mark.example is None else mark.example.describe()
+        for _ in range(MAX_TRIES):
+            raw = self.store.get_meta(key)
+            kept: dict[str, Any] = json.loads(raw) if raw else {"n": 0, "ex": None}
+            kept["n"] += mark.count
+            if kept.get("ex") is None:
+                kept["ex"] = example
+            if self.store.replace_meta(key, raw, json.dumps(kept, separators=(",", ":"))):
+                return
+        raise Conflict(f"coverage: {key} is being changed by others too often", "coverage")
 
     def get_coverage(self, shop_id: int | None) -> Report:
         """One shop's coverage, or every shop's together."""
@@ -185,10 +194,17 @@ class CoverageService:
 
     async def run(self) -> None:
         """Background loop of a serving sandbox: write the counts at most once a second."""
+        lost = False  # the store is unreachable: said once, until it is back
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
             try:
-                self.flush()
+                if self.flush() and lost:  # wrote something: the store answers again
+                    log.warning("the store is back: coverage counts are written again")
+                    lost = False
+            except Unavailable as exc:  # the counts wait in memory
+                if not lost:
+                    log.warning("coverage counts wait for the store: %s", exc.message)
+                    lost = True
             except Exception:  # keep serving; the counts wait for the next tick
                 log.exception("writing coverage counts failed")
 

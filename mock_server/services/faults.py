@@ -62,6 +62,9 @@ class FaultService:
             self.book.clear(shop_id)
         return self.get_faults()
 
+    def may_touch_call(self, call: Call) -> bool:
+        return self.book.may_touch_call(call)
+
     def decide_call(self, call: Call) -> Fault | None:
         """What happens to this wire request; None (without a transaction) when no rule
         matches it."""

@@ -32,8 +32,15 @@ class LoadService:
             self.store.add_events(events)
         return count
 
-    def is_loaded(self, marker: str) -> bool:
-        return self.store.get_meta(marker) is not None
-
-    def mark_loaded(self, marker: str, count: int) -> None:
-        self.store.set_meta(marker, str(count))
+    def load_once(
+        self, marker: str, consents: Sequence[Consent], futures: Sequence[Future | None] = ()
+    ) -> int | None:
+        """Load the consents unless the meta value `marker` says they were (None then). The
+        marker is set in the same transaction, so sandboxes started at once on one store with
+        the same dataset load it once."""
+        with self.store.transaction():
+            if not self.store.replace_meta(marker, None, "loading"):
+                return None
+            count = self.load_consents(consents, futures)
+            self.store.set_meta(marker, str(count))
+        return count

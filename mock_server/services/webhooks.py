@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from mock_server.domain import coverage, lifecycle, notices
 from mock_server.domain.coverage import ConsentExample, Tally
-from mock_server.domain.errors import NotFound
+from mock_server.domain.errors import NotFound, Unavailable
 from mock_server.domain.faults import DELAY, DROP, DUPLICATE, REORDER, DeliveryFault
 from mock_server.domain.model import (
     DELIVERED,
@@ -261,6 +261,7 @@ class WebhookService:
 
     async def run(self) -> None:
         """Background loop of a serving sandbox: move the world on, send what is due."""
+        lost = False  # the store is unreachable: said once, until it is back
         async with _client() as client:
             while True:
                 tried = 0
@@ -269,6 +270,13 @@ class WebhookService:
                         with self.store.transaction():
                             self.world.advance()
                     tried = await self.deliver_due(client)
+                    if lost:
+                        log.warning("the store is back: webhook delivery goes on")
+                        lost = False
+                except Unavailable as exc:
+                    if not lost:
+                        log.warning("webhook delivery waits for the store: %s", exc.message)
+                        lost = True
                 except Exception:  # keep serving; the next tick tries again
                     log.exception("webhook delivery failed")
                 # A backlog is sent without pause (each OA's events one after another, in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import threading
@@ -9,9 +10,6 @@ from collections import Counter
 from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
-
-from sortedcontainers import SortedList
 
 from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
@@ -42,7 +40,7 @@ class MemoryStore:
             self._history: dict[int, list[Happening]] = {}
             self._outbox: dict[int, OutboxEntry] = {}
             # Pending entries' ids by OA, in id order: what a sender may claim next.
-            self._pending: dict[tuple[int, int], Any] = {}
+            self._pending: dict[tuple[int, int], list[int]] = {}
             self._claims: dict[int, tuple[str, float]] = {}  # outbox id -> (owner, until)
             self._outbox_of: dict[int, list[int]] = {}  # consent id -> its outbox entry ids
             self._last_id = CONSENT_ID_BASE
@@ -218,12 +216,13 @@ class MemoryStore:
             return [replace(e, log=[]) for e in pending]
 
     def _track_pending(self, entry: OutboxEntry) -> None:
-        ids = self._pending.setdefault((entry.shop_id, entry.oa_id), SortedList())
-        if entry.state == PENDING:
-            if entry.id not in ids:
-                ids.add(entry.id)
-        else:
-            ids.discard(entry.id)
+        ids = self._pending.setdefault((entry.shop_id, entry.oa_id), [])
+        at = bisect.bisect_left(ids, entry.id)
+        there = at < len(ids) and ids[at] == entry.id
+        if entry.state == PENDING and not there:
+            ids.insert(at, entry.id)  # nearly always at the end: ids grow
+        elif entry.state != PENDING and there:
+            del ids[at]
 
     def claim_outbox(
         self, owner: str, now: float, lease: float, due_only: bool = True
@@ -285,6 +284,13 @@ class MemoryStore:
                 self._meta.pop(key, None)
             else:
                 self._meta[key] = value
+
+    def replace_meta(self, key: str, old: str | None, new: str | None) -> bool:
+        with self._lock:
+            if self._meta.get(key) != old:
+                return False
+            self.set_meta(key, new)
+            return True
 
     def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]:
         with self._lock:

@@ -1,17 +1,16 @@
 """One shop's consents in memory, indexed so that every page is read from an index.
 
 Each filterable value (an OA, a phone, a reply status, ...) keeps its consents in both sort
-orders, as sorted lists of keys (sortedcontainers: O(log n) to insert and remove, where a plain
-list would move every later key). A page walks the smallest list that the query's filters
-allow, from the cursor on, and checks the remaining filters on the way.
+orders, as sorted lists of keys. New keys carry the newest time and id, so adding one is nearly
+always an append; a change moves a key of a recent consent, near the end, so the list shifts
+little. A page walks the smallest list that the query's filters allow, from the cursor on, and
+checks the remaining filters on the way.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
-from typing import Any
-
-from sortedcontainers import SortedList
 
 from mock_server.domain import states
 from mock_server.domain.model import Consent
@@ -29,22 +28,34 @@ FILTERS = {
     "reply_status": "reply_status",
     "is_charged": "is_charged",
 }
-NO_KEY = (-(2**63), -(2**63))
+
+
+def insort(keys: list[SortKey], key: SortKey) -> None:
+    if not keys or keys[-1] < key:
+        keys.append(key)  # the usual case: the newest consent, or the one just changed
+    else:
+        bisect.insort(keys, key)
+
+
+def discard(keys: list[SortKey], key: SortKey) -> None:
+    at = bisect.bisect_left(keys, key)
+    if at < len(keys) and keys[at] == key:
+        del keys[at]
 
 
 class _Keys:
     """Consents in both sort orders."""
 
     def __init__(self) -> None:
-        self.orders: dict[str, Any] = {name: SortedList() for name in ORDERS}
+        self.orders: dict[str, list[SortKey]] = {name: [] for name in ORDERS}
 
     def add(self, consent: Consent) -> None:
         for name, keys in self.orders.items():
-            keys.add((getattr(consent, name), consent.id))
+            insort(keys, (getattr(consent, name), consent.id))
 
     def remove(self, consent: Consent) -> None:
         for name, keys in self.orders.items():
-            keys.discard((getattr(consent, name), consent.id))
+            discard(keys, (getattr(consent, name), consent.id))
 
     def __len__(self) -> int:
         return len(self.orders["created_at"])
@@ -58,7 +69,7 @@ class ShopIndex:
         self.waiting: dict[tuple[int, str], set[int]] = {}  # (oa_id, phone_norm) -> ids
         # For CheckConsent, by (oa_id, phone_norm): keys by status, and the agreement that
         # runs longest (agreements never end early, so it is the one that may still run).
-        self.by_status: dict[tuple[int, str, str], Any] = {}
+        self.by_status: dict[tuple[int, str, str], list[SortKey]] = {}
         self.agreement: dict[tuple[int, str], tuple[int, int]] = {}  # (expires_at, id)
 
     def add(self, consent: Consent) -> None:
@@ -79,11 +90,11 @@ class ShopIndex:
                 self._values(field, after).add(consent)
             elif moved:
                 keys = self._values(field, after).orders["updated_at"]
-                keys.discard((old.updated_at, old.id))
-                keys.add((consent.updated_at, consent.id))
+                discard(keys, (old.updated_at, old.id))
+                insort(keys, (consent.updated_at, consent.id))
         if moved:
-            self.all.orders["updated_at"].discard((old.updated_at, old.id))
-            self.all.orders["updated_at"].add((consent.updated_at, consent.id))
+            discard(self.all.orders["updated_at"], (old.updated_at, old.id))
+            insort(self.all.orders["updated_at"], (consent.updated_at, consent.id))
         self._track(consent, old)
 
     def _values(self, field: str, value: object) -> _Keys:
@@ -102,15 +113,15 @@ class ShopIndex:
         key = (consent.created_at, consent.id)
         if old is None or old.status != consent.status:
             if old is not None:
-                self.by_status[(*who, old.status)].discard(key)
-            self.by_status.setdefault((*who, consent.status), SortedList()).add(key)
+                discard(self.by_status[(*who, old.status)], key)
+            insort(self.by_status.setdefault((*who, consent.status), []), key)
         if consent.reply_status == states.REPLY_AGREED and consent.expires_at is not None:
             best = self.agreement.get(who)
             mine = (consent.expires_at, consent.id)
             if best is None or best < mine:
                 self.agreement[who] = mine
 
-    def candidates(self, query: ConsentQuery) -> Any:
+    def candidates(self, query: ConsentQuery) -> list[SortKey]:
         """The smallest sorted list of keys that holds every consent the query may match."""
         best = self.all
         for name, field in FILTERS.items():
@@ -119,7 +130,7 @@ class ShopIndex:
                 continue
             keys = self.by_value.get((field, value))
             if keys is None:
-                return SortedList()  # no consent has this value
+                return []  # no consent has this value
             if len(keys) < len(best):
                 best = keys
         return best.orders[query.sort_field]
@@ -127,17 +138,19 @@ class ShopIndex:
     def walk(self, query: ConsentQuery, start: SortKey | None, ascending: bool) -> Iterator[int]:
         """Ids in the query's order from past `start`, within its creation range."""
         keys = self.candidates(query)
-        low, high = NO_KEY, None
+        first, last = 0, len(keys)  # the slice a page may take from
         if query.sort_field == "created_at":  # the date range bounds the walk itself
             if query.created_from is not None:
-                low = (query.created_from, -(2**63))
+                first = bisect.bisect_left(keys, (query.created_from, -(2**63)))
             if query.created_to is not None:
-                high = (query.created_to, -(2**63))
-        if start is not None:
-            if ascending:
-                low = max(low, start)
-            else:
-                high = start if high is None else min(high, start)
-        inclusive = (start is None or not ascending, False)
-        for _, consent_id in keys.irange(low, high, inclusive, reverse=not ascending):
-            yield consent_id
+                last = bisect.bisect_left(keys, (query.created_to, -(2**63)))
+        if ascending:
+            if start is not None:
+                first = max(first, bisect.bisect_right(keys, start))
+            for position in range(first, last):
+                yield keys[position][1]
+        else:
+            if start is not None:
+                last = min(last, bisect.bisect_left(keys, start))
+            for position in range(last - 1, first - 1, -1):
+                yield keys[position][1]

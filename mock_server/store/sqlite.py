@@ -28,6 +28,7 @@ from mock_server.domain.model import (
 )
 from mock_server.domain.ports import GROUP_COMMIT
 from mock_server.domain.query import ConsentQuery, SortKey
+from mock_server.store import sqlite_plans as plans
 from mock_server.store.group import Group, nothing_pending
 from mock_server.store.sqlite_schema import AFTER_MIGRATIONS, MIGRATIONS, SCHEMA
 
@@ -52,7 +53,6 @@ _EQUALITY = (
 SHOP_CACHE = 10_000  # shops kept in memory by key (bounded: a long run may make many)
 STALE_NS = 1_000_000  # how long a check that no other connection committed holds
 _OUTBOX = "id, shop_id, oa_id, url, payload, state, attempts, next_attempt, consent_id"
-_EVENT = "due, consent_id, kind, value, window_ms"
 
 
 class SQLiteStore:
@@ -89,6 +89,8 @@ class SQLiteStore:
             if column not in columns:
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         self._db.executescript(AFTER_MIGRATIONS)
+        self._db.executescript(plans.SCHEMA)
+        plans.migrate(self._db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -170,7 +172,7 @@ class SQLiteStore:
         with self.transaction():
             self._shops.clear()
             self._meta.clear()
-            tables = ("consents", "shop_oas", "shops", "meta", "events", "history", "outbox")
+            tables = ("consents", "shop_oas", "shops", "meta", "plans", "history", "outbox")
             for table in (*tables, "attempts"):
                 self._db.execute(f"DELETE FROM {table}")
 
@@ -331,46 +333,23 @@ class SQLiteStore:
 
     def add_events(self, events: Iterable[Event]) -> None:
         with self._lock:
-            self._db.executemany(
-                "INSERT INTO events (due, consent_id, kind, value, window_ms) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(e.due, e.consent_id, e.kind, e.value, e.window_ms) for e in events],
-            )
+            plans.add(self._db, events)
 
     def next_due(self) -> int | None:
         with self._lock:
-            row = self._db.execute("SELECT MIN(due) FROM events").fetchone()
-        return None if row[0] is None else int(row[0])
+            return plans.next_due(self._db)
 
     def pop_due_events(self, now: int, limit: int) -> list[Event]:
         with self.transaction():
-            rows = self._db.execute(
-                "SELECT id, due, consent_id, kind, value, window_ms FROM events "
-                "WHERE due <= ? ORDER BY due, id LIMIT ?",
-                (now, limit),
-            ).fetchall()
-            if rows:
-                self._db.execute(
-                    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE due <= ? "
-                    "ORDER BY due, id LIMIT ?)",
-                    (now, limit),
-                )
-        return [Event(*row[1:]) for row in rows]
+            return plans.pop_due(self._db, now, limit)
 
     def events_of(self, consent_id: int) -> list[Event]:
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_EVENT} FROM events WHERE consent_id = ? ORDER BY due, id",
-                (consent_id,),
-            ).fetchall()
-        return [Event(*row) for row in rows]
+            return plans.of(self._db, consent_id)
 
     def upcoming_events(self, limit: int) -> list[Event]:
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_EVENT} FROM events ORDER BY due, id LIMIT ?", (limit,)
-            ).fetchall()
-        return [Event(*row) for row in rows]
+            return plans.upcoming(self._db, limit)
 
     def add_history(self, happenings: Iterable[Happening]) -> None:
         with self._lock:
@@ -539,6 +518,14 @@ class SQLiteStore:
                 self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
             else:
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def replace_meta(self, key: str, old: str | None, new: str | None) -> bool:
+        with self.transaction():  # one writer at a time: the read and the write are one
+            self._meta.pop(key, None)
+            if self.get_meta(key) != old:
+                return False
+            self.set_meta(key, new)
+            return True
 
     def meta_items(self, prefix: str) -> Iterator[tuple[str, str]]:
         with self._lock:

@@ -36,16 +36,7 @@ CREATE INDEX IF NOT EXISTS consents_waiting ON consents (shop_id, oa_id, phone_n
 DROP INDEX IF EXISTS consents_check;
 CREATE INDEX IF NOT EXISTS consents_agreed ON consents (shop_id, oa_id, phone_norm, expires_at)
     WHERE reply_status = '{states.REPLY_AGREED}';
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    due INTEGER NOT NULL,
-    consent_id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    value TEXT NOT NULL,
-    window_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_due ON events (due, id);
-CREATE INDEX IF NOT EXISTS events_by_consent ON events (consent_id, due);
+-- Planned events: sqlite_plans.py (one row per consent).
 CREATE TABLE IF NOT EXISTS history (
     consent_id INTEGER NOT NULL,
     at INTEGER NOT NULL,

@@ -1,9 +1,11 @@
-"""`etelecom-sandbox drift` against a server that drifts in every way the report knows, and
-against the sandbox, which does not drift."""
+"""`etelecom-sandbox drift` against a server that drifts in every way the report knows (the
+command as a real process), and against the sandbox, which does not drift (the command in this
+process)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -14,9 +16,7 @@ from contract_tests.drift import KINDS
 from contract_tests.specfacts import facts
 from mock_server import Settings
 from tests.contract.broken import drifts
-from tests.contract.servers import Recorder, run_cli, sandbox_app, serving
-
-pytestmark = pytest.mark.slow
+from tests.contract.servers import Recorder, Run, run_cli, run_cli_process, sandbox_app, serving
 
 DEMO = Settings()
 
@@ -35,12 +35,14 @@ def seeded(url: str) -> None:
         assert response.status_code == 200, response.text
 
 
-def drift_of(app: ASGIApp, tmp_path: Path) -> tuple[int, dict[str, object], str, list[str]]:
+def drift_of(
+    app: ASGIApp, tmp_path: Path, cli: Callable[[str, Sequence[str], Path], Run]
+) -> tuple[int, dict[str, object], str, list[str]]:
     recorder = Recorder(app)
     with serving(recorder) as url:
         seeded(url)
         before = len(recorder.received)
-        run = run_cli("drift", ["--base-url", url, "--out", str(tmp_path / "out")], tmp_path)
+        run = cli("drift", ["--base-url", url, "--out", str(tmp_path / "out")], tmp_path)
     sent = [r.path for r in recorder.received[before:]]
     report = json.loads((tmp_path / "out" / "drift.json").read_text(encoding="utf-8"))
     markdown = (tmp_path / "out" / "drift.md").read_text(encoding="utf-8")
@@ -48,8 +50,9 @@ def drift_of(app: ASGIApp, tmp_path: Path) -> tuple[int, dict[str, object], str,
     return run.code, report, markdown, sent
 
 
+@pytest.mark.slow
 def test_every_kind_of_drift_is_reported(tmp_path: Path) -> None:
-    code, report, markdown, sent = drift_of(drifts(), tmp_path)
+    code, report, markdown, sent = drift_of(drifts(), tmp_path, run_cli_process)
     assert code == 1
     found = {(d["kind"], d["where"]) for d in report["drift"]}  # type: ignore[attr-defined]
     assert {
@@ -67,7 +70,8 @@ def test_every_kind_of_drift_is_reported(tmp_path: Path) -> None:
     assert sent and set(sent) <= reads, sent  # read-only, whatever the target
 
 
+@pytest.mark.slow
 def test_the_sandbox_does_not_drift(tmp_path: Path) -> None:
-    code, report, markdown, _ = drift_of(sandbox_app(), tmp_path)
+    code, report, markdown, _ = drift_of(sandbox_app(), tmp_path, run_cli)
     assert (code, report["drift"]) == (0, [])
     assert "No drift" in markdown

@@ -1,5 +1,8 @@
 """The two ways to run the kit: `pytest --pyargs contract_tests` (from any directory) and
-`etelecom-sandbox contract`. (test_broken_servers.py runs it against a sandbox from `serve`.)"""
+`etelecom-sandbox contract`. (test_broken_servers.py runs it against a sandbox from `serve`.)
+
+`contract --quick` runs here as a real process, the one test that does: the others run the
+command, or pytest, in this process (tests/contract/servers.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.servers import run_cli, run_pytest
-
-pytestmark = pytest.mark.slow
+from tests.contract.servers import run_cli, run_cli_process, run_pytest
 
 
+@pytest.mark.slow
 def test_pytest_pyargs_takes_the_kit_options_from_any_directory(tmp_path: Path) -> None:
     run = run_pytest(
         ["--etelecom-profile", "quick", "-k", "test_page_limit_is_clamped"],
@@ -24,8 +26,9 @@ def test_pytest_pyargs_takes_the_kit_options_from_any_directory(tmp_path: Path) 
     assert "4 passed" in run.out
 
 
+@pytest.mark.slow
 def test_contract_quick_in_process_passes_with_junit_and_a_summary(tmp_path: Path) -> None:
-    run = run_cli("contract", ["--quick"], tmp_path)
+    run = run_cli_process("contract", ["--quick"], tmp_path)
     assert run.code == 0, run.out
     summary = run.out.strip().splitlines()[-1]
     assert summary.startswith("contract: ") and "0 failed, 0 errors" in summary

@@ -1,5 +1,6 @@
 """Live-mode safety, end to end: the kit's CLI against a local server that records what it
-receives, with `--assume-live` so that the local URL gets the live rules."""
+receives, with `--assume-live` so that the local URL gets the live rules. The CLI and pytest run
+in this process (tests/contract/servers.py); the server is reached over HTTP."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from mock_server.domain.phones import normalize_phone
 from tests.contract.broken import echoes_keys
 from tests.contract.servers import Recorder, run_cli, run_pytest, sandbox_app, serving
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # each runs the kit's quick profile
 
 DEMO = Settings()
 OA = str(DEMO.demo_oa_ids[0])
@@ -62,7 +63,9 @@ def test_the_request_cap_holds(tmp_path: Path) -> None:
     assert "stopped at the request cap" in run.out
 
 
-def test_keys_appear_in_no_output_and_no_report(tmp_path: Path) -> None:
+def test_keys_appear_in_no_output_and_no_report(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     key, partner_key = "77:kit-test-key-not-for-print", "shop77:kit-test-partner-key-hidden"
     with serving(echoes_keys()) as url:
         made = httpx.post(
@@ -79,10 +82,12 @@ def test_keys_appear_in_no_output_and_no_report(tmp_path: Path) -> None:
             tmp_path,
             {"ETELECOM_API_KEY": key, "ETELECOM_PARTNER_KEY": partner_key},
         )
+    # Nor anything written straight to this process's stdout or stderr during the runs.
+    written = capfd.readouterr()
     for run in (cli, direct):
         # Ids come back as numbers: the run fails and prints answers, which echo the keys.
         assert run.code == 1, run.out
         assert MASK in run.out + run.junit
-        for text in (run.out, run.err, run.junit):
+        for text in (run.out, run.err, run.junit, written.out, written.err):
             for secret in (key, partner_key, key.split(":")[1], partner_key.split(":")[1]):
                 assert secret not in text

@@ -1,0 +1,140 @@
+"""The PostgreSQL store as its users meet it: named by a URL (flag or environment), its schema
+made once and kept across restarts, a newer schema refused in one line, and its password
+never shown, whether `serve` starts or fails."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import psycopg
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server import Settings, create_app
+from mock_server.domain.query import ConsentQuery
+from mock_server.settings import settings_from_env
+from mock_server.store import PostgresOptions
+from mock_server.store.postgres import PostgresStore, _where
+from mock_server.store.postgres_schema import VERSION, VERSION_TABLE
+from tests.conftest import DEMO, QUIET, START, Api, new_shop
+from tests.postgres import fresh_schema
+from tests.processes import read_line, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_a_url_names_the_store_from_the_environment(scheme: str) -> None:
+    url = f"{scheme}://team:s3cret@db.internal:5432/sandbox"
+    settings = settings_from_env({"ETELECOM_SANDBOX_STORE": url})
+    assert (settings.store_kind, settings.store_path) == ("postgresql", url)
+    assert settings.store_label == f"postgresql {scheme}://team:***@db.internal:5432/sandbox"
+
+
+def test_the_schema_is_made_once_and_kept_across_restarts(postgres_store: str) -> None:
+    settings = Settings(store=postgres_store, clock_start=START, clock_rate=0, **QUIET)
+    with TestClient(create_app(settings)) as client:
+        api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, str(DEMO.demo_oa_ids[0]))
+        made = [api.request_consent(phone=f"091{n:07d}") for n in range(1, 4)]
+        other = new_shop(client, api_key="keep-me", shop_key="shop-keep-me")
+        theirs = other.request_consent()
+        client.post("/_sandbox/clock", json={"advance": "3h"})
+    with TestClient(create_app(settings)) as client:
+        api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, str(DEMO.demo_oa_ids[0]))
+        assert api.page()["consents"] == list(reversed(made))
+        assert Api(client, "keep-me", "shop-keep-me", theirs["oa_id"]).page()["consents"] == [
+            theirs
+        ]
+        assert client.get("/_sandbox/clock").json()["now"] == "2026-01-01T03:00:00Z"
+        assert client.get("/_sandbox/health").json()["store"] == "postgresql"
+    with psycopg.connect(postgres_store) as db:
+        assert db.execute(f"SELECT version FROM {VERSION_TABLE}").fetchall() == [(VERSION,)]
+
+
+def test_a_newer_schema_is_refused_in_one_line() -> None:
+    with fresh_schema() as store:  # its own: its version is changed
+        PostgresStore(store, PostgresOptions()).close()
+        with psycopg.connect(store) as db:
+            db.execute(f"UPDATE {VERSION_TABLE} SET version = %s", (VERSION + 1,))
+        result = run_cli(["serve", "--port", "0", "--store", store])
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and line.startswith("etelecom-sandbox: error: cannot start: ")
+    assert f"version {VERSION + 1}, newer than this sandbox's {VERSION}" in line, line
+    assert ":***@" in line and password_of(store) not in line
+
+
+def password_of(url: str) -> str:
+    return url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+
+
+def test_the_password_never_shows_when_serve_cannot_connect(postgres_store: str) -> None:
+    wrong = postgres_store.replace(password_of(postgres_store), "not-the-password-42")
+    unreachable = "postgresql://team:hunter2-secret@127.0.0.1:1/sandbox"
+    for url, secret in ((wrong, "not-the-password-42"), (unreachable, "hunter2-secret")):
+        result = run_cli(["serve", "--port", "0", "--store", url])
+        assert result.returncode == 2
+        line = result.stderr.strip()
+        assert "\n" not in line and "cannot start: cannot reach postgresql://" in line, line
+        assert secret not in result.stderr + result.stdout and ":***@" in line
+
+
+def test_the_readiness_line_shows_the_url_masked(postgres_store: str) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ETELECOM_SANDBOX_STORE": postgres_store},
+    )
+    try:
+        ready = read_line(process.stdout, timeout=60)
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    secret = password_of(postgres_store)
+    assert f"(store postgresql {postgres_store.replace(secret, '***')}, 2 workers;" in ready
+    assert secret not in ready + out + err
+
+
+def test_listing_is_served_by_an_index(postgres_store: str) -> None:
+    """Each listing order, with and without a phone filter, walks an index: no sort of the
+    whole result (with sequential scans off, so the small test table does not hide it)."""
+    PostgresStore(postgres_store, PostgresOptions()).close()  # makes the schema
+    cases = [
+        (ConsentQuery(shop_id=1), "consents_by_created"),
+        (ConsentQuery(shop_id=1, descending=False), "consents_by_created"),
+        (ConsentQuery(shop_id=1, sort_field="updated_at"), "consents_by_updated"),
+        (ConsentQuery(shop_id=1, phone_norm="84912345678"), "consents_by_phone"),
+        (ConsentQuery(shop_id=1, call_type="audio", status="P"), "consents_by_created"),
+    ]
+    with psycopg.connect(postgres_store) as db:
+        db.execute("SET enable_seqscan = off")
+        for query, index in cases:
+            where, params = _where(query)
+            where.append(f"({query.sort_field}, id) < (%s, %s)")
+            order = "DESC" if query.descending else "ASC"
+            plan = db.execute(
+                f"EXPLAIN SELECT * FROM consents WHERE {' AND '.join(where)} "
+                f"ORDER BY {query.sort_field} {order}, id {order} LIMIT 101",
+                (*params, 0, 0),
+            ).fetchall()
+            text = " ".join(str(row[0]) for row in plan)
+            assert f"using {index}" in text and "Sort" not in text, (query, text)
+
+
+def test_commits_wait_for_their_flush_only_when_asked(postgres_store: str) -> None:
+    """By default the store's connections acknowledge a commit before its flush; asked, they
+    keep the server's own setting (`on` on the test server)."""
+    shown = []
+    for durable in (False, True):
+        store = PostgresStore(postgres_store, PostgresOptions(synchronous_commit=durable))
+        try:
+            shown.append(
+                store._db.run(lambda conn: conn.execute("SHOW synchronous_commit").fetchone())
+            )
+        finally:
+            store.close()
+    assert shown == [("off",), ("on",)]
