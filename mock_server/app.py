@@ -40,7 +40,6 @@ from mock_server.services.webhooks import DeliveryRules, WebhookService
 from mock_server.settings import Settings
 from mock_server.spec import Specs, data_dir, load_specs
 from mock_server.spec.facts import SpecFacts
-from mock_server.spec.validator import BodyValidator
 from mock_server.store import KINDS, PostgresOptions, open_store
 
 MAGIC_PHONES = "magic-phones.yaml"
@@ -86,8 +85,8 @@ def build_services(
     specs = specs or load_specs()
     facts = facts or SpecFacts.read(specs, KINDS)
     policy = policy_for(settings, facts)
-    validate_file = BodyValidator(
-        specs.control.document, specs.control.schema("ScenarioFile"), whole="file"
+    validate_file = specs.control.validators.body(
+        specs.control.schema("ScenarioFile"), whole="file"
     ).validate
     magic = (
         read_scenario_file(data_dir("fixtures") / "scenarios" / MAGIC_PHONES, validate_file)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,10 @@ from tests.postgres import emptied, fresh_schema
 from tests.specs import SPECS, wire_spec
 
 START = "2026-01-01T00:00:00Z"
+ROOT = Path(__file__).resolve().parent.parent
+# One folder for what Hypothesis stores (its Unicode tables, seconds to build), shared by this
+# run and every kit it starts in a process of its own.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(ROOT / ".hypothesis"))
 # Customers who never see nor answer, and repeated requests allowed: states hold still, so the
 # tests of storage, filters and paging see exactly what they created. Lifecycle tests differ.
 QUIET: dict[str, Any] = {

@@ -39,7 +39,6 @@ from mock_server.services.coverage import flushing
 from mock_server.services.webhooks import running
 from mock_server.spec import Specs
 from mock_server.spec.facts import SpecFacts
-from mock_server.spec.validator import BodyValidator
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 log = logging.getLogger("etelecom_sandbox")
@@ -122,8 +121,8 @@ def _last_known(now_ms: Callable[[], int]) -> Callable[[], int]:
 def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> SandboxApp:
     errors = ErrorTable(facts.status_by_code, edge.foreign_oa_error)
     holds = Holds()
-    durations = BodyValidator(
-        specs.control.document, {"$ref": "#/components/schemas/Duration"}, whole="duration"
+    durations = specs.control.validators.body(
+        {"$ref": "#/components/schemas/Duration"}, whole="duration"
     )
     gate = FaultGate(
         services.faults, services.faults.policy, edge.fault_headers, durations.validate_as
@@ -145,7 +144,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         if handler is None:
             raise RuntimeError(f"the spec's {op.path} names {op.name!r}, which is not implemented")
         schema = op.request_schema
-        validator = BodyValidator(specs.wire.document, schema) if schema is not None else None
+        validator = specs.wire.validators.body(schema) if schema is not None else None
         fast[op.path] = WireRoute(op, handler, validator)
         routes.append(
             Route(
@@ -161,7 +160,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         if missing:
             raise RuntimeError(f"the control spec's {missing} are not implemented")
         operations = {
-            method: ControlOperation(op, specs.control.document, table[op.operation_id])
+            method: ControlOperation(op, specs.control.validators, table[op.operation_id])
             for method, op in by_method.items()
         }
         routes.append(

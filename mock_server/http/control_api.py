@@ -20,7 +20,7 @@ from mock_server.http.journal import Journal
 from mock_server.http.twirp import TwirpError, bad_route
 from mock_server.services import Services
 from mock_server.spec import Operation
-from mock_server.spec.validator import BodyValidator, QueryValidator
+from mock_server.spec.validator import Validators
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 SAFE_METHODS = ("GET", "HEAD")
@@ -138,12 +138,12 @@ def control_handlers(
 class ControlOperation:
     """One control operation with its compiled validators."""
 
-    def __init__(self, operation: Operation, document: dict[str, Any], handler: Handler) -> None:
+    def __init__(self, operation: Operation, validators: Validators, handler: Handler) -> None:
         self.operation = operation
         self.handler = handler
         schema = operation.request_schema
-        self.body = BodyValidator(document, schema) if schema is not None else None
-        self.query = QueryValidator(document, operation.query) if operation.query else None
+        self.body = validators.body(schema) if schema is not None else None
+        self.query = validators.query(operation.query) if operation.query else None
 
 
 def control_endpoint(operations: Mapping[str, ControlOperation], token: str | None) -> Endpoint:

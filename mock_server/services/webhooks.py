@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
+import ssl
 import time
 import uuid
 import weakref
@@ -287,7 +289,16 @@ class WebhookService:
 def _client() -> httpx.AsyncClient:
     import httpx
 
-    return httpx.AsyncClient()
+    return httpx.AsyncClient(verify=_tls_context())
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's TLS defaults, loaded once per process: loading the CA bundle takes tens of
+    milliseconds, and every app's sender and every drain opens a client."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 @contextlib.asynccontextmanager
