@@ -21,10 +21,11 @@ FIGURES = (
     "fault-delays",
     "inspector-cost",
     "inspector-render",
+    "coverage-cost",
     "hostile",
     "soak",
 )
-WRK_FIGURES = frozenset((*FIGURES[:5], "inspector-cost"))
+WRK_FIGURES = frozenset((*FIGURES[:5], "inspector-cost", "coverage-cost"))
 
 
 @dataclass(frozen=True)

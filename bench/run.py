@@ -22,7 +22,7 @@ from pathlib import Path
 
 import options
 from harness import machine, postgres
-from measures import datasets, faults, hostile, inspector, instances, soak, wrk_runs
+from measures import coverage, datasets, faults, hostile, inspector, instances, soak, wrk_runs
 from report import save, tables
 from report.targets import targets
 from results import Run
@@ -39,6 +39,7 @@ MEASURES: dict[str, Measure] = {
     "fault-delays": faults.fault_delays,
     "inspector-cost": inspector.cost,
     "inspector-render": inspector.render,
+    "coverage-cost": coverage.cost,
     "hostile": hostile.hostile,
     "soak": soak.soak,
 }
