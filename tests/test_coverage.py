@@ -19,6 +19,7 @@ import yaml
 from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
 from tests.conftest import DEMO, DEMO_OA, JSON_CALLS, START, STORES, store_for
+from tests.specs import SPECS
 
 SHOP = str(DEMO.demo_shop_id)
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
@@ -94,14 +95,14 @@ def settings(**changes: Any) -> Settings:
 def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sandbox]:
     """A served sandbox on each store (the counts are kept as meta values, the outcomes read
     from the stored consents)."""
-    app = create_app(settings(store=store_for(request, tmp_path)))
+    app = create_app(settings(store=store_for(request, tmp_path)), SPECS)
     with ThreadedServer(app) as server, Sandbox(server.url) as sandbox:
         yield sandbox
 
 
 @pytest.fixture
 def on_memory() -> Iterator[Sandbox]:
-    with ThreadedServer(create_app(settings())) as server, Sandbox(server.url) as sandbox:
+    with ThreadedServer(create_app(settings(), SPECS)) as server, Sandbox(server.url) as sandbox:
         yield sandbox
 
 
@@ -298,7 +299,7 @@ def test_twirp_errors_faults_and_the_misuse_only_requests_show(sandbox: Sandbox)
 
 
 def test_asking_while_an_agreement_runs_and_bursts_are_misuse() -> None:
-    app = create_app(settings(misuse_burst_requests=2))
+    app = create_app(settings(misuse_burst_requests=2), SPECS)
     with ThreadedServer(app) as server, Sandbox(server.url) as sandbox:
         agreed = sandbox.ask("0912000001")
         sandbox.control("POST", "force", {"consent_id": agreed["id"], "action": "agree"})
@@ -340,7 +341,7 @@ def test_reset_forgets_counts_and_the_consents_made_before(sandbox: Sandbox) -> 
 
 
 def test_without_counting_only_what_the_consents_show() -> None:
-    app = create_app(settings(coverage=False))
+    app = create_app(settings(coverage=False), SPECS)
     with ThreadedServer(app) as server, Sandbox(server.url) as sandbox:
         sandbox.ask("0900000004")
         assert sandbox.check("0900000004") == 9
@@ -351,10 +352,10 @@ ROUNDS = 10
 
 
 def test_processes_on_one_store_add_up(shared_store: str) -> None:
-    first = ThreadedServer(create_app(settings(store=shared_store)))
+    first = ThreadedServer(create_app(settings(store=shared_store), SPECS))
     with (
         first,
-        ThreadedServer(create_app(settings(store=shared_store))) as second,
+        ThreadedServer(create_app(settings(store=shared_store), SPECS)) as second,
         Sandbox(first.url) as one,
         Sandbox(second.url) as two,
         ThreadPoolExecutor(2) as pool,
@@ -373,7 +374,7 @@ def test_processes_on_one_store_add_up(shared_store: str) -> None:
         for _ in range(ROUNDS):
             list(pool.map(read, (one, two)))
     # Stopping a server writes what it counted: the store has both now.
-    third = ThreadedServer(create_app(settings(store=shared_store)))
+    third = ThreadedServer(create_app(settings(store=shared_store), SPECS))
     with third, Sandbox(third.url) as three:
         assert three.reached()["check.20"][0] == 2 + 2 * ROUNDS
 

@@ -12,6 +12,7 @@ from typing import Any
 from mock_server import create_app
 from mock_server.serving import ThreadedServer
 from tests.conftest import DEMO_OA, JSON_CALLS
+from tests.specs import SPECS
 from tests.test_coverage import AUTH, PARTNER, SHOP, Sandbox, settings
 
 # Matches every request of the shop, touches none: each goes through the whole app.
@@ -76,10 +77,10 @@ def coverage_of(sandbox: Sandbox) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def test_the_fast_path_counts_as_the_whole_app_does() -> None:
-    with ThreadedServer(create_app(settings())) as server, Sandbox(server.url) as fast:
+    with ThreadedServer(create_app(settings(), SPECS)) as server, Sandbox(server.url) as fast:
         traffic(fast)
         fast_items, fast_misuse = coverage_of(fast)
-    with ThreadedServer(create_app(settings())) as server, Sandbox(server.url) as whole:
+    with ThreadedServer(create_app(settings(), SPECS)) as server, Sandbox(server.url) as whole:
         whole.control("POST", "faults", {"shop_id": SHOP, "fault": NEVER_FIRES})
         traffic(whole)
         whole_items, whole_misuse = coverage_of(whole)
