@@ -29,8 +29,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set: the tests start many
+# Python processes (serve, the CLI, the kit's pytest), each would compile its modules again.
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## Upstream schemathesis (st run, all checks and phases) on both specs against a served sandbox.
 EXAMPLES ?= 100

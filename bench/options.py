@@ -24,10 +24,11 @@ FIGURES = (
     "fault-delays",
     "inspector-cost",
     "inspector-render",
+    "coverage-cost",
     "hostile",
     "soak",
 )
-WRK_FIGURES = frozenset((*FIGURES[:6], "inspector-cost"))
+WRK_FIGURES = frozenset((*FIGURES[:6], "inspector-cost", "coverage-cost"))
 KIT_PROFILES = ("default", "quick")  # `contract` without and with --quick
 
 

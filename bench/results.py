@@ -258,6 +258,8 @@ class Run:
     kits: list[KitRun] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     request_consent_bytes: int | None = None  # a real response's size, for the ceiling's body
+    # What coverage counting adds to a wire request's server CPU, measured in-process (µs).
+    counting_us: float | None = None
 
     def problem(self, where: str, message: object) -> None:
         """Record something that could not be measured (run.py then exits 1) and say so now."""

@@ -24,6 +24,7 @@ from pathlib import Path
 import options
 from harness import machine, postgres
 from measures import (
+    coverage,
     datasets,
     faults,
     hostile,
@@ -53,6 +54,7 @@ MEASURES: dict[str, Measure] = {
     "fault-delays": faults.fault_delays,
     "inspector-cost": inspector.cost,
     "inspector-render": inspector.render,
+    "coverage-cost": coverage.cost,
     "hostile": hostile.hostile,
     "soak": soak.soak,
 }

@@ -121,6 +121,12 @@ def pytest_args(args: list[str], junit: Path) -> list[str]:
     ]
 
 
+def hypothesis_cache() -> Path:
+    """The user's cache folder for what Hypothesis stores (XDG_CACHE_HOME, else ~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "etelecom-sandbox" / "hypothesis"
+
+
 def child_env(keys: dict[str, str]) -> dict[str, str]:
     """The child's environment: this one, with the keys given (never inherited ones), the kit on
     its path and no plugin autoloading."""
@@ -129,6 +135,9 @@ def child_env(keys: dict[str, str]) -> dict[str, str]:
     path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    # The child runs in a scratch folder; Hypothesis' Unicode tables (seconds to build) are
+    # kept where the next run finds them. The kit keeps no examples database.
+    env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(hypothesis_cache()))
     for name, value in keys.items():
         env.pop(f"ETELECOM_{name.upper()}", None)
         if value:

@@ -11,7 +11,11 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from mock_server.domain import check, lifecycle
+from mock_server.domain.behaviour import FAILURES
 from mock_server.domain.clock import Clock
+from mock_server.domain.coverage import Model, Tally, coverage_model
+from mock_server.domain.coverage_read import Burst
 from mock_server.domain.fault_book import FaultBook
 from mock_server.domain.faults import FaultPolicy
 from mock_server.domain.ids import secret_for
@@ -25,6 +29,7 @@ from mock_server.http.faults import HEADER_MODES
 from mock_server.services import ClockStart, Services
 from mock_server.services.clock import ClockService
 from mock_server.services.consents import ConsentService
+from mock_server.services.coverage import CoverageService, Reading
 from mock_server.services.faults import FaultService
 from mock_server.services.inspector import InspectorService
 from mock_server.services.loading import LoadService
@@ -35,7 +40,6 @@ from mock_server.services.webhooks import DeliveryRules, WebhookService
 from mock_server.settings import Settings
 from mock_server.spec import Specs, data_dir, load_specs
 from mock_server.spec.facts import SpecFacts
-from mock_server.spec.validator import BodyValidator
 from mock_server.store import KINDS, PostgresOptions, open_store
 
 MAGIC_PHONES = "magic-phones.yaml"
@@ -81,8 +85,8 @@ def build_services(
     specs = specs or load_specs()
     facts = facts or SpecFacts.read(specs, KINDS)
     policy = policy_for(settings, facts)
-    validate_file = BodyValidator(
-        specs.control.document, specs.control.schema("ScenarioFile"), whole="file"
+    validate_file = specs.control.validators.body(
+        specs.control.schema("ScenarioFile"), whole="file"
     ).validate
     magic = (
         read_scenario_file(data_dir("fixtures") / "scenarios" / MAGIC_PHONES, validate_file)
@@ -95,6 +99,7 @@ def build_services(
         if settings.scenarios
         else None
     )
+    model, reading = model_for(settings, facts), reading_for(settings)
     store = open_store(
         settings.store_kind,
         settings.store_path,
@@ -112,6 +117,7 @@ def build_services(
         scenario_file.faults if scenario_file else None,
     )
     world = World(store, clock, policy.webhook_app_id)
+    tally = Tally(settings.coverage)
     rules = RuleBook(store, magic)
     demo = DemoShop(
         settings.demo_shop_id, settings.demo_api_key, settings.demo_shop_key, settings.demo_oa_ids
@@ -143,10 +149,12 @@ def build_services(
                 settings.drain_seconds,
             ),
             faults=DeliveryFaults(store, clock, faults),
+            tally=tally,
         ),
         loading=LoadService(store, policy.call_window_ms),
         faults=faults,
         inspector=InspectorService(store, world),
+        coverage=CoverageService(store, world, model, tally, reading),
     )
     try:
         services.start()
@@ -189,6 +197,27 @@ def policy_for(settings: Settings, facts: SpecFacts) -> Policy:
         delivery_unset=facts.zero_values["DeliveryStatus"],
         sort_fields=facts.sort_fields,
         webhook_app_id=s.webhook_app_id,
+    )
+
+
+def model_for(settings: Settings, facts: SpecFacts) -> Model:
+    """The coverage items: the domain's tables, with the spec's messages, codes and statuses."""
+    return coverage_model(
+        FAILURES,
+        settings.duplicate_error_code,
+        {code: facts.check_messages[code] for code in check.CODES},
+        lifecycle.WEBHOOK_VALUES,
+        facts.coverage_codes,
+    )
+
+
+def reading_for(settings: Settings) -> Reading:
+    if settings.misuse_burst_requests < 1 or settings.misuse_burst_window_seconds < 1:
+        raise ValueError("misuse_burst_requests and misuse_burst_window_seconds must be positive")
+    return Reading(
+        failure_codes=frozenset(code for code, _ in FAILURES.values()),
+        duplicate_code=settings.duplicate_error_code,
+        burst=Burst(settings.misuse_burst_requests, settings.misuse_burst_window_seconds * 1000),
     )
 
 

@@ -183,6 +183,59 @@ def generate(out: str, **params: Any) -> None:
         fail(f"cannot write {out}: {exc.strerror or exc}")
 
 
+@main.command()
+@click.option("--base-url", required=True, help="The sandbox's root, e.g. http://127.0.0.1:8080.")
+@click.option("--shop-id", default=None, help="One shop (default: every shop together).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown suits a CI job summary.",
+)
+@click.option(
+    "--control-token",
+    default=None,
+    envvar="ETELECOM_SANDBOX_CONTROL_TOKEN",
+    help="The sandbox's control token, when it has one.",
+)
+@click.option(
+    "--fail-under", type=float, default=None, help="Exit 1 when less than N %% was reached."
+)
+def coverage(
+    base_url: str,
+    shop_id: str | None,
+    fmt: str,
+    control_token: str | None,
+    fail_under: float | None,
+) -> None:
+    """What a running sandbox's traffic went through: every coverage item, and misuse."""
+    import json
+
+    import httpx
+
+    from mock_server import coverage_report
+
+    headers = {"Authorization": f"Bearer {control_token}"} if control_token else {}
+    params = {"shop_id": shop_id} if shop_id else {}
+    try:
+        response = httpx.get(
+            base_url.rstrip("/") + "/_sandbox/coverage", params=params, headers=headers, timeout=60
+        )
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach {base_url}: {exc}")
+    if response.status_code != 200:
+        fail(f"{base_url} answered {response.status_code}: {response.text.strip()}")
+    report = response.json()
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(coverage_report.table(report, markdown=fmt == "markdown"), nl=False)
+    if fail_under is not None and report["percent"] < fail_under:
+        raise SystemExit(1)
+
+
 def run() -> None:
     """The console script: every failure is one line on stderr and a non-zero exit."""
     try:

@@ -5,6 +5,11 @@ thread. Each test gets a new shop with its own keys and OA, so tests never see e
 consents and need no reset. The virtual clock is shared by the session: move it forward with
 relative steps (`advance`), never assume an absolute time set by another test. Fault rules set
 through a shop (`fail_next`, `delay`, `faults`) are that shop's: other tests never see them.
+
+At the end of the session, the integration coverage of the session's shops together (what their
+traffic went through, and misuse, by test) is summed up in the terminal, written as JSON and
+JUnit properties on request, and may fail the run below a percentage; xdist workers' shops are
+merged by the controller.
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ from typing import Any
 import httpx
 import pytest
 
+from mock_server import pytest_coverage
 from mock_server.app import create_app
 from mock_server.serving import ThreadedServer
 from mock_server.settings import Settings, settings_from_env
 
 _counter = itertools.count(1)
+# The session's integration coverage: its options, summary, JSON, JUnit properties, xdist.
+pytest_plugins = ["mock_server.pytest_coverage"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -197,6 +205,7 @@ class SessionSandbox:
 
     settings: Settings
     server: ThreadedServer
+    shops: list[tuple[str, str]] = field(default_factory=list)  # (shop_id, test id)
 
     @property
     def url(self) -> str:
@@ -214,11 +223,15 @@ def etelecom_sandbox_server(pytestconfig: pytest.Config) -> Iterator[SessionSand
         scenarios=pytestconfig.getoption("etelecom_scenarios"),
     )
     with ThreadedServer(create_app(settings)) as server:
-        yield SessionSandbox(settings, server)
+        sandbox = SessionSandbox(settings, server)
+        yield sandbox
+        pytest_coverage.collect(pytestconfig, sandbox.url, settings.control_token, sandbox.shops)
 
 
 @pytest.fixture
-def etelecom_sandbox(etelecom_sandbox_server: SessionSandbox) -> Iterator[SandboxShop]:
+def etelecom_sandbox(
+    etelecom_sandbox_server: SessionSandbox, request: pytest.FixtureRequest
+) -> Iterator[SandboxShop]:
     """A fresh shop of its own for this test, on the session's sandbox."""
     token = etelecom_sandbox_server.settings.control_token
     # Control calls carry the control token when one is set; wire calls set their own key.
@@ -233,6 +246,7 @@ def etelecom_sandbox(etelecom_sandbox_server: SessionSandbox) -> Iterator[Sandbo
         )
         created.raise_for_status()
         shop = created.json()
+        etelecom_sandbox_server.shops.append((shop["shop_id"], request.node.nodeid))
         yield SandboxShop(
             etelecom_sandbox_server.url,
             shop["shop_id"],

@@ -87,6 +87,12 @@ class Settings:
     fault_headers: str = "loopback"
     # How long a `hang` fault holds a request whose client does not give up (wall seconds).
     fault_hang_seconds: float = 60.0
+    # Integration coverage (GET /_sandbox/coverage): counted unless false. A burst is more than
+    # `misuse_burst_requests` requests to one phone within `misuse_burst_window_seconds` of
+    # virtual time.
+    coverage: bool = True
+    misuse_burst_requests: int = 3
+    misuse_burst_window_seconds: int = 60
     # Host names /_sandbox/ (control API, inspector) answers to besides loopback names, the
     # address a request came in on and the host `serve` binds; comma-separated, `*` for any.
     allowed_hosts: str = ""

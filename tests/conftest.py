@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,10 @@ from tests.postgres import emptied, fresh_schema
 from tests.specs import SPECS, wire_spec
 
 START = "2026-01-01T00:00:00Z"
+ROOT = Path(__file__).resolve().parent.parent
+# One folder for what Hypothesis stores (its Unicode tables, seconds to build), shared by this
+# run and every kit it starts in a process of its own.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(ROOT / ".hypothesis"))
 # Customers who never see nor answer, and repeated requests allowed: states hold still, so the
 # tests of storage, filters and paging see exactly what they created. Lifecycle tests differ.
 QUIET: dict[str, Any] = {
@@ -196,3 +202,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import WorkStealingScheduling  # type: ignore[import-untyped]
 
     return WorkStealingScheduling(config, log)
+
+
+@pytest.fixture(autouse=True)
+def no_event_loop_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that leaves an event loop running in this thread breaks every later test that
+    starts one (anyio.run in the kit's in-process gateway). The browser tests hold Playwright's
+    loop for their module on purpose; every other test must find none."""
+    in_browser_module = request.node.nodeid.startswith("tests/ui/")
+    if not in_browser_module:
+        assert asyncio._get_running_loop() is None, "an earlier test left an event loop running"
+    yield

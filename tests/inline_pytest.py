@@ -3,7 +3,10 @@ folder, warning filters and output, and a fresh import of the suites it collects
 
 Tests run the contract kit this way: the kit's suites bind to its options when they are
 imported, so each run imports them anew. Everything else they import stays imported: a module
-imported twice would give two versions of its classes to code that kept the first.
+imported twice would give two versions of its classes to code that kept the first. pytester's
+in-process runs forget what a run imported first, so what is imported lazily and remembered is
+imported here, before any run (httpx imports httpcore at its first request and keeps a map of
+httpcore's exceptions: a second httpcore's would then escape as they are).
 """
 
 from __future__ import annotations
@@ -17,8 +20,11 @@ from contextlib import chdir, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpcore
 import pytest
 
+# Imported before any run (see above); named so that the import is kept.
+IMPORTED_FIRST = (httpcore,)
 # Modules that a run collects, imported anew by each run.
 COLLECTED = ("contract_tests.conftest", "contract_tests.test_")
 

@@ -77,6 +77,17 @@ def drop_enum_value(schema: str, value: object, prop: str | None = None) -> Edit
     return edit
 
 
+def _sent_values(document: dict[str, Any]) -> list[str]:
+    event = document["components"]["schemas"]["OASendConsentEvent"]["allOf"][1]
+    values: list[str] = event["properties"]["request_type"]["enum"]
+    return values
+
+
+def _covered(document: dict[str, Any]) -> list[str]:
+    codes: list[str] = document["components"]["schemas"]["TwirpErrorCode"]["x-coverage"]
+    return codes
+
+
 MISMATCHES: dict[str, tuple[Specs, str]] = {
     "reply status": (edited(wire=drop_enum_value("ReplyStatus", "NS")), "ReplyStatus lacks"),
     "check code": (edited(wire=drop_enum_value("CheckConsentCode", 8)), "CheckConsentCode"),
@@ -105,7 +116,41 @@ MISMATCHES: dict[str, tuple[Specs, str]] = {
         "FaultWhen.phase",
     ),
     "retry code": (edited(wire=drop_enum_value("TwirpErrorCode", "unavailable")), "TwirpErrorCode"),
+    "webhook value": (
+        edited(wire=lambda d: _sent_values(d).remove("EXPIRED")),
+        "webhook oa_send_consent.request_type lacks",
+    ),
+    "coverage code": (
+        edited(wire=lambda d: _covered(d).append("teapot")),
+        r"TwirpErrorCode \(for x-coverage\) lacks",
+    ),
+    "coverage retry code": (
+        edited(wire=lambda d: _covered(d).remove("resource_exhausted")),
+        "TwirpErrorCode.x-coverage lacks",
+    ),
+    "misuse rule": (
+        edited(control=drop_enum_value("CoverageMisuse", "burst", "rule")),
+        "CoverageMisuse.rule",
+    ),
+    "coverage group": (
+        edited(control=drop_enum_value("CoverageItem", "paging", "group")),
+        "CoverageItem.group",
+    ),
 }
+
+
+def test_coverage_items_come_from_the_given_spec() -> None:
+    def more_covered(document: dict[str, Any]) -> None:
+        _covered(document).append("permission_denied")
+        messages = document["components"]["schemas"]["CheckConsentCode"]["x-messages"]
+        messages["9"] = "not a follower"
+
+    with TestClient(create_app(settings(), specs=edited(wire=more_covered))) as client:
+        items = client.get("/_sandbox/coverage").json()["items"]
+    labels = {i["id"]: i["label"] for i in items}
+    assert labels["twirp.permission_denied"] == "permission_denied (403)"
+    assert labels["check.9"] == "CheckConsent 9 (not a follower)"
+    assert len(items) == 40
 
 
 @pytest.mark.parametrize("case", MISMATCHES)

@@ -11,13 +11,14 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from tests.conftest import DEMO, START
+from tests.specs import SPECS
 
 EVIL = "http://evil.example"
 WIRE_AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
 
 
 def sandbox(**settings: Any) -> TestClient:
-    app = create_app(Settings(store="memory", clock_start=START, clock_rate=0, **settings))
+    app = create_app(Settings(store="memory", clock_start=START, clock_rate=0, **settings), SPECS)
     return TestClient(app, base_url="http://127.0.0.1:8080")
 
 

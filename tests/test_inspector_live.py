@@ -17,6 +17,7 @@ from mock_server import Settings, create_app
 from mock_server.http.ui.live import PUSH_INTERVAL
 from mock_server.serving import ThreadedServer
 from tests.conftest import START
+from tests.specs import SPECS
 
 EVENTS = "/_sandbox/ui/events"
 
@@ -42,7 +43,7 @@ def changes(response: httpx.Response) -> Iterator[dict[str, str]]:
 
 @pytest.fixture
 def app() -> Any:
-    return create_app(Settings(store="memory", clock_start=START, clock_rate=0))
+    return create_app(Settings(store="memory", clock_start=START, clock_rate=0), SPECS)
 
 
 @pytest.fixture

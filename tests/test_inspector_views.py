@@ -26,6 +26,7 @@ def test_every_view_reads_as_html_and_as_json(client: TestClient, api: Api) -> N
     for path in (
         "",
         f"/shops/{SHOP}/consents",
+        f"/shops/{SHOP}/coverage",
         f"/consents/{made['id']}",
         "/clock",
         "/rules",

@@ -156,7 +156,7 @@ def test_events_play_out_once_and_webhooks_are_sent_once_in_order(urls: list[str
                 urls,
             )
             assert set(checks) == {0}  # approved, seen alike by all
-        drained = http.post(f"{urls[2]}/_sandbox/webhooks/drain").json()
+        drained = http.post(f"{urls[2]}/_sandbox/webhooks/drain", json={}).json()
         assert drained["pending"] == 0 and drained["failed"] == 0, drained
         events = list(hook.events)
     keys = [
@@ -177,7 +177,7 @@ def test_a_reset_on_one_instance_is_seen_by_all_at_once(urls: list[str]) -> None
     _shop, auth = new_shop(urls[0])
     rules = {"rules": [{"phone": "0916000000", "outcome": "no_zalo"}]}
     assert httpx.put(f"{urls[0]}/_sandbox/rules", json=rules).status_code == 200
-    assert httpx.post(f"{urls[1]}/_sandbox/reset").status_code == 200
+    assert httpx.post(f"{urls[1]}/_sandbox/reset", json={}).status_code == 200
     for url in urls:
         gone = httpx.post(f"{url}/v1/shop.Misc/CurrentAccount", json={}, headers=auth).json()
         assert gone["code"] == "unauthenticated"

@@ -1,7 +1,7 @@
 """A sandbox whose PostgreSQL goes away: the cluster is stopped under a serving instance, which
 answers Twirp `unavailable` (503) to every request that needs the store, keeps its webhook
-sender alive, and recovers by itself when the cluster starts again; the store's password shows
-in no line it writes."""
+sender alive and the coverage it counted, and recovers by itself when the cluster starts again;
+the store's password shows in no line it writes."""
 
 from __future__ import annotations
 
@@ -74,7 +74,9 @@ def test_a_lost_database_answers_unavailable_and_the_instance_recovers(
         assert http.post("/v1/shop.Zalo/UpdateShopOA", json=target, headers=AUTH).is_success
         before = http.post("/v1/shop.Zalo/RequestConsent", json=BODY, headers=AUTH)
         assert before.status_code == 200, before.text
-        assert http.post("/_sandbox/webhooks/drain").json()["pending"] == 0
+        assert http.post("/_sandbox/webhooks/drain", json={}).json()["pending"] == 0
+        check = {"oa_id": DEMO_OA, "phone": "0912345678"}
+        assert http.post("/v1/shop.Zalo/CheckConsent", json=check, headers=AUTH).is_success
 
         cluster("stop", str(folder))
         for method, path, body in [
@@ -84,6 +86,7 @@ def test_a_lost_database_answers_unavailable_and_the_instance_recovers(
             ("GET", "/_sandbox/clock", None),
             ("POST", "/_sandbox/clock", {"advance": "1m"}),
             ("GET", "/_sandbox/health", None),
+            ("GET", "/_sandbox/coverage", None),
         ]:
             answer = http.request(method, path, json=body, headers=AUTH)
             assert answer.status_code == 503, (path, answer.text)
@@ -102,12 +105,17 @@ def test_a_lost_database_answers_unavailable_and_the_instance_recovers(
         listed = http.post("/v1/shop.Zalo/ListRequestConsent", json={}, headers=AUTH).json()
         assert listed["consents"] == [after.json(), before.json()]  # nothing lost
         # The webhook sender lived through it: the new request's event arrives.
-        assert http.post("/_sandbox/webhooks/drain").json() == {
+        assert http.post("/_sandbox/webhooks/drain", json={}).json() == {
             "delivered": 2,
             "failed": 0,
             "pending": 0,
         }
         assert [e["request_type"] for e in hook.events] == ["SENT", "SENT"]
+        # What it counted before the outage was kept (in memory, if it was not written yet).
+        coverage = http.get("/_sandbox/coverage", params={"shop_id": str(DEMO.demo_shop_id)})
+        reached = {i["id"]: i["count"] for i in coverage.json()["items"] if i["reached"]}
+        assert {k: v for k, v in reached.items() if k.startswith("check.")} == {"check.2": 1}
+        assert reached["webhook.SENT"] == 2
         process.terminate()
         _, err = process.communicate(timeout=30)
     assert "webhook delivery waits for the store" in err

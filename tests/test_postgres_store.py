@@ -21,6 +21,7 @@ from mock_server.store.postgres_schema import VERSION, VERSION_TABLE
 from tests.conftest import DEMO, QUIET, START, Api, new_shop
 from tests.postgres import fresh_schema
 from tests.processes import read_line, run_cli
+from tests.specs import SPECS
 
 pytestmark = pytest.mark.slow
 
@@ -35,13 +36,13 @@ def test_a_url_names_the_store_from_the_environment(scheme: str) -> None:
 
 def test_the_schema_is_made_once_and_kept_across_restarts(postgres_store: str) -> None:
     settings = Settings(store=postgres_store, clock_start=START, clock_rate=0, **QUIET)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, str(DEMO.demo_oa_ids[0]))
         made = [api.request_consent(phone=f"091{n:07d}") for n in range(1, 4)]
         other = new_shop(client, api_key="keep-me", shop_key="shop-keep-me")
         theirs = other.request_consent()
         client.post("/_sandbox/clock", json={"advance": "3h"})
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, SPECS)) as client:
         api = Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, str(DEMO.demo_oa_ids[0]))
         assert api.page()["consents"] == list(reversed(made))
         assert Api(client, "keep-me", "shop-keep-me", theirs["oa_id"]).page()["consents"] == [

@@ -80,38 +80,54 @@ def test_the_readme_has_what_a_newcomer_needs() -> None:
     assert len(server_commands()) >= 4
 
 
-def test_every_shell_block_runs_against_a_sandbox(tmp_path: Path) -> None:
-    """Every block, as written, in order, against one sandbox."""
+def shell_blocks() -> list[tuple[str, bool]]:
+    """Every shell block, and whether it is a live-API block (run as a rehearsal)."""
+    return [(b, False) for b in blocks("sh", None)] + [(b, True) for b in blocks("sh", "live")]
+
+
+def block_id(block: tuple[str, bool]) -> str:
+    """A block's first command or comment, for the test's name."""
+    first = next(line for line in block[0].splitlines() if line.strip())
+    return ("live: " if block[1] else "") + first[:60]
+
+
+@pytest.mark.parametrize("block", shell_blocks(), ids=block_id)
+def test_every_shell_block_runs_against_a_sandbox(block: tuple[str, bool], tmp_path: Path) -> None:
+    """Each block, as written, against a sandbox of its own."""
     settings = Settings(store="memory", clock_start="2026-01-01T00:00:00Z", clock_rate=0)
     server = ThreadedServer(create_app(settings, SPECS)).start()
     port = server.url.rsplit(":", 1)[1]
+    body, live = block
     try:
-        for body in blocks("sh", None) + [
-            live_rehearsal(b, server.url) for b in blocks("sh", "live")
-        ]:
-            script = CURL_FAILS_ON_ERRORS + body.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
-            result = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", script],
-                cwd=tmp_path,
-                env=env(),
-                capture_output=True,
-                text=True,
-                timeout=300,  # a guard against a hang: the kit blocks take tens of seconds
-            )
-            assert result.returncode == 0, f"{body}\n{result.stdout}\n{result.stderr}"
-            # Each kit run reported (the kit's line), and `contract` its summary: no failure.
-            contract = body.count("etelecom-sandbox contract ")
-            kits = re.findall(r"^etelecom contract kit: ", result.stdout, re.M)
-            assert len(kits) == contract + body.count("pytest --pyargs contract_tests"), (
-                result.stdout
-            )
-            summaries = re.findall(
-                r"^contract: \d+ passed, 0 failed, 0 errors", result.stdout, re.M
-            )
-            assert len(summaries) == contract, result.stdout
+        if live:
+            body = live_rehearsal(body, server.url)
+        script = CURL_FAILS_ON_ERRORS + body.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            env=env(),
+            capture_output=True,
+            text=True,
+            timeout=300,  # a guard against a hang: the kit blocks take tens of seconds
+        )
     finally:
         server.stop()
-    assert (tmp_path / "big.jsonl").exists()  # the datasets block made its file
+    assert result.returncode == 0, f"{body}\n{result.stdout}\n{result.stderr}"
+    # Each kit run reported (the kit's line), and `contract` its summary: no failure.
+    contract = body.count("etelecom-sandbox contract ")
+    kits = re.findall(r"^etelecom contract kit: ", result.stdout, re.M)
+    assert len(kits) == contract + body.count("pytest --pyargs contract_tests"), result.stdout
+    summaries = re.findall(r"^contract: \d+ passed, 0 failed, 0 errors", result.stdout, re.M)
+    assert len(summaries) == contract, result.stdout
+    if "--out big.jsonl" in body:
+        assert (tmp_path / "big.jsonl").exists()  # the datasets block made its file
+
+
+def test_the_blocks_are_all_run() -> None:
+    """The README's datasets, contract and live blocks are among those run."""
+    every = "\n".join(body for body, _ in shell_blocks())
+    for command in ("--out big.jsonl", "etelecom-sandbox contract --quick", "--allow-writes"):
+        assert command in every
 
 
 def live_rehearsal(block: str, url: str) -> str:

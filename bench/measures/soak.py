@@ -112,7 +112,7 @@ def _soak(server: Server, hook: Counted, seconds: int, rate: float) -> SoakRun:
         elapsed = time.monotonic() - started
         samples = sampler.stop()
         other = CpuSample.take(server.pid).others_since(before)
-        drained = http.post("/_sandbox/webhooks/drain")
+        drained = http.post("/_sandbox/webhooks/drain", json={})
         outbox = drained.json() if drained.status_code == 200 else {"drain": drained.status_code}
     requests, non_2xx, examples = _merge(tallies)
     return SoakRun(

@@ -83,7 +83,7 @@ KIT_RULES = {"default": "<= 120", "quick": "<= 10"}  # seconds, spawn to exit
 
 def wrk_targets(run: Run, large: int) -> list[Target]:
     """The wrk figures' ratios: throughput against the ceiling and Prism on the store the issue
-    names; list scaling (three queries) and the inspector on every store."""
+    names; list scaling (three queries), the inspector and coverage counting on every store."""
     out: list[Target] = []
     for name, store, top, bottom, rule in NAMED:
         mine, theirs = run.find(store=store, server="sandbox", **top), run.find(**bottom)
@@ -97,6 +97,33 @@ def wrk_targets(run: Run, large: int) -> list[Target]:
                 name = f"list p50, {count(large)} / 1k stored, {what}"
                 out.append(_ratio(name, store, big, small, SCALING_RULE, "p50_ms"))
         out += inspector_targets(run, store)
+        out += coverage_targets(run, store)
+    return out
+
+
+def coverage_targets(run: Run, store: str) -> list[Target]:
+    """Counting coverage keeps a RequestConsent within 3 % of its cost without (the server's
+    CPU per request; the two counting runs averaged)."""
+    counting, off, again = (
+        run.find(section="coverage", store=store, query=f"distinct phones, {label}")
+        for label in ("counting", "not counting", "counting, again")
+    )
+    if not (counting or off or again):
+        return []
+    name = f"{RC} CPU/request, counting / not"
+    on = [m.cpu_us_per_request for m in (counting, again) if m and m.cpu_us_per_request]
+    base = off.cpu_us_per_request if off else None
+    if not on or not base:
+        return [Target(name, store, "<= 1.03", None, "not measured", "N/A")]
+    value = sum(on) / len(on) / base
+    detail = f"{sum(on) / len(on):.0f} / {base:.0f} us"
+    out = [Target(name, store, "<= 1.03", value, detail, "PASS" if value <= 1.03 else "MISS")]
+    if run.counting_us is not None:
+        share = run.counting_us / base
+        detail = f"{run.counting_us:.2f} / {base:.0f} us"
+        name = f"counting's own CPU / {RC} CPU, per request"
+        status = "PASS" if share <= 0.03 else "MISS"
+        out.append(Target(name, store, "<= 0.03", share, detail, status, digits=4))
     return out
 
 

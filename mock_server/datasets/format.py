@@ -94,6 +94,6 @@ def record_schemas(wire: SpecDocument) -> dict[str, dict[str, Any]]:
 
 def record_validators(wire: SpecDocument) -> dict[str, BodyValidator]:
     return {
-        name: BodyValidator(wire.document, schema, whole="record")
+        name: wire.validators.body(schema, whole="record")
         for name, schema in record_schemas(wire).items()
     }

@@ -31,6 +31,15 @@ FORCED = {
     "no_response": (DEADLINE, ""),
 }
 DUPLICATE_MESSAGE = "a consent request to this phone is already waiting for an answer"
+# Zalo's webhook events (3P), and the values of each that the lifecycle sends: the field that
+# carries them and the values (the spec's payload enums must have them; Zalo's USER_BLOCKED is
+# never sent here).
+SEND_EVENT, REPLY_EVENT = "oa_send_consent", "user_reply_consent"
+SENT, EXPIRED, ALLOW, DENY = "SENT", "EXPIRED", "ALLOW", "DENY"
+WEBHOOK_VALUES: dict[str, tuple[str, tuple[str, ...]]] = {
+    SEND_EVENT: ("request_type", (SENT, EXPIRED)),
+    REPLY_EVENT: ("user_consent", (ALLOW, DENY)),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +163,12 @@ def apply(consent: Consent, event: Event) -> list[Notice]:
         if event.value == states.REPLY_AGREED:
             consent.expires_at = later(at, event.window_ms)
         consent.updated_at = at
-        answer = "ALLOW" if event.value == states.REPLY_AGREED else "DENY"
-        return [Notice("user_reply_consent", consent, at, {"user_consent": answer})]
+        answer = ALLOW if event.value == states.REPLY_AGREED else DENY
+        return [Notice(REPLY_EVENT, consent, at, {"user_consent": answer})]
     elif event.kind == DEADLINE and waiting:
         consent.reply_status = states.REPLY_NO_RESPONSE
         consent.updated_at = at
-        return [Notice("oa_send_consent", consent, at, {"request_type": "EXPIRED"})]
+        return [Notice(SEND_EVENT, consent, at, {"request_type": EXPIRED})]
     else:
         return []
     consent.updated_at = at
@@ -176,7 +185,7 @@ def sent_notice(consent: Consent) -> list[Notice]:
     """The SENT event of a request that went out."""
     if consent.status != states.STATUS_SUCCESS:
         return []
-    return [Notice("oa_send_consent", consent, consent.created_at, {"request_type": "SENT"})]
+    return [Notice(SEND_EVENT, consent, consent.created_at, {"request_type": SENT})]
 
 
 def snapshot(consent: Consent) -> tuple[object, ...]:

@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from mock_server.domain.errors import DomainError, Unavailable
 from mock_server.http.codec import WireCodec
 from mock_server.http.control_api import ControlOperation, control_endpoint, control_handlers
+from mock_server.http.coverage import WireCoverage
 from mock_server.http.fast_wire import FastWire, WireRoute
 from mock_server.http.fault_edge import FaultEdge, Holds
 from mock_server.http.faults import FaultGate
@@ -34,10 +35,10 @@ from mock_server.http.ui.live import LiveUpdates
 from mock_server.http.ui.routes import ui_routes
 from mock_server.http.wire_api import wire_endpoint, wire_handlers
 from mock_server.services import Services
+from mock_server.services.coverage import flushing
 from mock_server.services.webhooks import running
 from mock_server.spec import Specs
 from mock_server.spec.facts import SpecFacts
-from mock_server.spec.validator import BodyValidator
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 log = logging.getLogger("etelecom_sandbox")
@@ -120,8 +121,8 @@ def _last_known(now_ms: Callable[[], int]) -> Callable[[], int]:
 def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> SandboxApp:
     errors = ErrorTable(facts.status_by_code, edge.foreign_oa_error)
     holds = Holds()
-    durations = BodyValidator(
-        specs.control.document, {"$ref": "#/components/schemas/Duration"}, whole="duration"
+    durations = specs.control.validators.body(
+        {"$ref": "#/components/schemas/Duration"}, whole="duration"
     )
     gate = FaultGate(
         services.faults, services.faults.policy, edge.fault_headers, durations.validate_as
@@ -129,7 +130,13 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
     codec = WireCodec(facts.zero_values, edge.encode_cache_bytes)
     journal = Journal(edge.journal_size, edge.journal_bytes, [edge.control_token or ""])
 
-    handlers = wire_handlers(services, codec)
+    coverage = WireCoverage(
+        services.coverage.tally,
+        services.shops,
+        services.clock.now_ms,
+        services.coverage.model.ids(),
+    )
+    handlers = wire_handlers(services, codec, coverage)
     fast: dict[str, WireRoute] = {}
     routes: list[BaseRoute] = []
     for op in specs.wire.operations:
@@ -137,12 +144,12 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         if handler is None:
             raise RuntimeError(f"the spec's {op.path} names {op.name!r}, which is not implemented")
         schema = op.request_schema
-        validator = BodyValidator(specs.wire.document, schema) if schema is not None else None
+        validator = specs.wire.validators.body(schema) if schema is not None else None
         fast[op.path] = WireRoute(op, handler, validator)
         routes.append(
             Route(
                 op.path,
-                wire_endpoint(services, op, handler, validator, gate),
+                wire_endpoint(services, op, handler, validator, gate, coverage),
                 methods=ALL_METHODS,
             )
         )
@@ -153,7 +160,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         if missing:
             raise RuntimeError(f"the control spec's {missing} are not implemented")
         operations = {
-            method: ControlOperation(op, specs.control.document, table[op.operation_id])
+            method: ControlOperation(op, specs.control.validators, table[op.operation_id])
             for method, op in by_method.items()
         }
         routes.append(
@@ -166,13 +173,16 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
     routes.append(Route("/v1/{prefix}/{method}", not_simulated(facts), methods=ALL_METHODS))
     routes.append(Route("/{path:path}", no_route, methods=ALL_METHODS))
 
-    async def twirp_error(_: Request, exc: Exception) -> Response:
+    async def twirp_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TwirpError)
+        coverage.answered(request.scope, exc.code, request.headers.get("authorization", ""))
         return errors.response(exc, exc.headers)
 
-    async def domain_error(_: Request, exc: Exception) -> Response:
+    async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
-        return errors.response(errors.from_domain(exc))
+        twirp = errors.from_domain(exc)
+        coverage.answered(request.scope, twirp.code, request.headers.get("authorization", ""))
+        return errors.response(twirp)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         # Starlette's own 4xx (e.g. a path it cannot route) in Twirp's envelope.
@@ -181,7 +191,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with running(services.webhooks):
+        async with running(services.webhooks), flushing(services.coverage):
             yield
         services.close()
 
@@ -201,7 +211,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         ],
     )
     app.fault_edge = FaultEdge(edge.fault_hang_seconds, holds)
-    app.fast_wire = FastWire(fast, services, errors, gate, journal, journal_clock)
+    app.fast_wire = FastWire(fast, services, errors, gate, journal, journal_clock, coverage)
     app.state.services = services
     app.state.journal = journal
     app.state.live = live

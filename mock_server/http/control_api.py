@@ -20,10 +20,12 @@ from mock_server.http.journal import Journal
 from mock_server.http.twirp import TwirpError, bad_route
 from mock_server.services import Services
 from mock_server.spec import Operation
-from mock_server.spec.validator import BodyValidator, QueryValidator
+from mock_server.spec.validator import Validators
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 SAFE_METHODS = ("GET", "HEAD")
+# Where the README explains the misuse rules (each report links every rule there).
+README_RULES = "README.md#misuse-rules"
 Result = tuple[Any, int]
 Handler = Callable[[Any], Result | Awaitable[Result]]
 
@@ -97,6 +99,14 @@ def control_handlers(
             faults.add_fault(encode.optional_shop_id(body), body["fault"])
         ), 201
 
+    def get_coverage(query: Any) -> Result:
+        report = services.coverage.get_coverage(encode.optional_shop_id(query))
+        return encode.coverage(report, README_RULES), 200
+
+    def reset_coverage(body: Any) -> Result:
+        report = services.coverage.reset_coverage(encode.optional_shop_id(body or {}))
+        return encode.coverage(report, README_RULES), 200
+
     def delete_faults(query: Any) -> Result:
         tables = faults.delete_faults(encode.optional_shop_id(query))
         return encode.fault_tables(tables, holds.count), 200
@@ -120,18 +130,20 @@ def control_handlers(
         "putFaults": put_faults,
         "addFault": add_fault,
         "deleteFaults": delete_faults,
+        "getCoverage": get_coverage,
+        "resetCoverage": reset_coverage,
     }
 
 
 class ControlOperation:
     """One control operation with its compiled validators."""
 
-    def __init__(self, operation: Operation, document: dict[str, Any], handler: Handler) -> None:
+    def __init__(self, operation: Operation, validators: Validators, handler: Handler) -> None:
         self.operation = operation
         self.handler = handler
         schema = operation.request_schema
-        self.body = BodyValidator(document, schema) if schema is not None else None
-        self.query = QueryValidator(document, operation.query) if operation.query else None
+        self.body = validators.body(schema) if schema is not None else None
+        self.query = validators.query(operation.query) if operation.query else None
 
 
 def control_endpoint(operations: Mapping[str, ControlOperation], token: str | None) -> Endpoint:

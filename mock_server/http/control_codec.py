@@ -15,6 +15,7 @@ from mock_server.domain.requests import ClockMove, Force, NewShop
 from mock_server.domain.timefmt import format_rfc3339
 from mock_server.http.codec import time_or_none, to_instant, to_int64
 from mock_server.services.clock import ClockView
+from mock_server.services.coverage import Report
 from mock_server.services.faults import FaultTables
 from mock_server.services.scenarios import RuleTables
 from mock_server.services.shops import Health
@@ -134,4 +135,36 @@ def fault_tables(tables: FaultTables, held: int) -> dict[str, Any]:
             str(shop): [fault_state(s) for s in rules] for shop, rules in tables.shops.items()
         },
         "held": held,
+    }
+
+
+def coverage(report: Report, rules_link: str) -> dict[str, Any]:
+    """A coverage report: every item with its count and example, then the misuse found."""
+    total = len(report.items)
+    return {
+        "shops": [str(shop_id) for shop_id in report.shop_ids],
+        "reached": report.reached,
+        "total": total,
+        "percent": round(100 * report.reached / total, 1) if total else 0.0,
+        "items": [
+            {
+                "id": i.item.id,
+                "group": i.item.group,
+                "label": i.item.label,
+                "reached": i.count > 0,
+                "count": i.count,
+                "example": i.example,
+            }
+            for i in report.items
+        ],
+        "misuse": [
+            {
+                "rule": m.rule.id,
+                "why": m.rule.why,
+                "link": f"{rules_link}",
+                "count": m.count,
+                "example": m.example or {},
+            }
+            for m in report.misuse
+        ],
     }

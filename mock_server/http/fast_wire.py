@@ -2,9 +2,10 @@
 
 Starlette's routing, request and response objects and middleware stack cost several times what
 the operation itself does; this path does what they do for the wire API's happy and refused
-requests alike, with the same answers, the same journal entries and the same shared commit. A
-request it does not take as it is (another method or content type, a fault header, or one a fault
-rule could touch) goes to the app unchanged, its body replayed.
+requests alike, with the same answers, the same journal entries, the same coverage counts
+(http/coverage.py) and the same shared commit. A request it does not take as it is (another
+method or content type, a fault header, or one a fault rule could touch) goes to the app
+unchanged, its body replayed.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from mock_server.domain.model import Shop
 from mock_server.domain.ports import GROUP_COMMIT
 from mock_server.domain.timefmt import format_rfc3339
 from mock_server.http.bodies import json_object
+from mock_server.http.coverage import WireCoverage
 from mock_server.http.faults import FaultGate
-from mock_server.http.journal import BODY_LIMIT, Journal
+from mock_server.http.journal import BODY_LIMIT, ENTRY_KEY, Journal
 from mock_server.http.redact import redact
 from mock_server.http.twirp import ErrorTable, TwirpError
 from mock_server.services import Services
@@ -52,8 +54,10 @@ class FastWire:
         gate: FaultGate,
         journal: Journal,
         now_ms: Callable[[], int],
+        coverage: WireCoverage,
     ) -> None:
         self.routes = routes
+        self.coverage = coverage
         self.now_ms = now_ms  # the journal's clock, which outlives an outage of the store
         self.services = services
         self.errors = errors
@@ -87,9 +91,14 @@ class FastWire:
             shop = self.services.shops.authenticate(
                 bearer.decode("latin-1"), route.operation.partner
             )
-            data = json_object(body)
+            try:
+                data = json_object(body)
+            except TwirpError:
+                self.coverage.arrived(scope, route.operation.name, shop.shop_id)
+                raise
             if self.gate.could_touch(route.operation, shop, data):
-                return await app(scope, _replay(body, receive), send)
+                return await app(scope, _replay(body, receive), send)  # it counts it there
+            self.coverage.arrived(scope, route.operation.name, shop.shop_id)
             if route.validator is not None:
                 route.validator.validate(data)
             grouped = GROUP_COMMIT.set(True)  # writes join the tick's shared commit...
@@ -101,6 +110,7 @@ class FastWire:
             status, payload = 200, orjson.dumps(answer)
         except (TwirpError, DomainError) as exc:
             error = self.errors.from_domain(exc) if isinstance(exc, DomainError) else exc
+            self.coverage.answered(scope, error.code, key.decode("latin-1"))
             status = self.errors.status_by_code.get(error.code, 500)
             payload = orjson.dumps(error.body())
             headers = JSON_HEADERS + [
@@ -131,19 +141,19 @@ class FastWire:
         started: float,
     ) -> None:
         secrets = (bearer, *self.journal.secrets)
-        self.journal.add(
-            {
-                "at": format_rfc3339(self.now_ms()),
-                "method": "POST",
-                "path": scope["path"],
-                "query": scope.get("query_string", b"").decode("latin-1"),
-                "content_type": content_type.decode("latin-1"),
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                "request": redact(request[:BODY_LIMIT], secrets),
-                "response": redact(response[:BODY_LIMIT], secrets),
-            }
-        )
+        entry: dict[str, Any] = {
+            "at": format_rfc3339(self.now_ms()),
+            "method": "POST",
+            "path": scope["path"],
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "content_type": content_type.decode("latin-1"),
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "request": redact(request[:BODY_LIMIT], secrets),
+            "response": redact(response[:BODY_LIMIT], secrets),
+        }
+        self.journal.add(entry)
+        scope[ENTRY_KEY] = {"seq": entry["seq"]}  # what coverage's examples refer to
 
 
 async def _read(receive: Receive) -> bytes:

@@ -27,6 +27,8 @@ from mock_server.http.redact import bearer, redact
 
 BODY_LIMIT = 64 * 1024
 SKIP = "/_sandbox/journal"
+# Scope: {"seq": N} once the request is in the journal (what refers to it reads it there).
+ENTRY_KEY = "etelecom_sandbox.journal"
 UI_PREFIX = "/_sandbox/ui"
 
 
@@ -99,6 +101,8 @@ class JournalMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        kept: dict[str, int] = {}
+        scope[ENTRY_KEY] = kept
         request = bytearray()
         response = bytearray()
         status = 0
@@ -147,6 +151,7 @@ class JournalMiddleware:
                     sent = bytes(response[: len(response) // 2])
                     entry["response"] = redact(sent[:BODY_LIMIT], secrets)
             self.journal.add(entry)
+            kept["seq"] = entry["seq"]
 
 
 def _header(scope: Scope, name: bytes) -> str:

@@ -13,6 +13,7 @@ from mock_server.domain.model import Shop
 from mock_server.domain.ports import GROUP_COMMIT
 from mock_server.http.bodies import check_content_type, json_response, read_object
 from mock_server.http.codec import WireCodec
+from mock_server.http.coverage import WireCoverage
 from mock_server.http.faults import FaultGate
 from mock_server.http.twirp import bad_route
 from mock_server.services import Services
@@ -23,18 +24,25 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 Handler = Callable[[Shop, dict[str, Any]], Any]
 
 
-def wire_handlers(services: Services, codec: WireCodec) -> dict[str, Handler]:
-    """Each Twirp method the sandbox simulates: its body in, its answer out."""
+def wire_handlers(
+    services: Services, codec: WireCodec, coverage: WireCoverage
+) -> dict[str, Handler]:
+    """Each Twirp method the sandbox simulates: its body in, its answer out (and what the
+    answer covers)."""
     consents, shops = services.consents, services.shops
 
     def request_consent(shop: Shop, body: dict[str, Any]) -> Any:
         return codec.consent(consents.request_consent(shop, codec.consent_request(body)))
 
     def list_request_consent(shop: Shop, body: dict[str, Any]) -> Any:
-        return codec.page(*consents.list_request_consent(shop, codec.list_request(body)))
+        page, paging = consents.list_request_consent(shop, codec.list_request(body))
+        coverage.paged(shop.shop_id, paging, page)
+        return codec.page(page, paging)
 
     def check_consent(shop: Shop, body: dict[str, Any]) -> Any:
-        return codec.check(*consents.check_consent(shop, codec.check_request(body)))
+        answer, message = consents.check_consent(shop, codec.check_request(body))
+        coverage.checked(shop.shop_id, answer.error)
+        return codec.check(answer, message)
 
     def update_shop_oa(shop: Shop, body: dict[str, Any]) -> Any:
         return codec.oa(shops.update_shop_oa(shop, codec.webhook_target(body)))
@@ -61,6 +69,7 @@ def wire_endpoint(
     handler: Handler,
     validator: BodyValidator | None,
     gate: FaultGate,
+    coverage: WireCoverage,
 ) -> Endpoint:
     """The endpoint of one spec operation, with the faults its requests get."""
     partner = operation.partner
@@ -75,6 +84,7 @@ def wire_endpoint(
             )
         check_content_type(request)
         shop = services.shops.authenticate(bearer_key(request), partner)
+        coverage.arrived(request.scope, operation.name, shop.shop_id)
         body = await read_object(request)
 
         async def run() -> Response:
@@ -89,7 +99,10 @@ def wire_endpoint(
             return json_response(answer)
 
         fault = gate.decide(request, operation, shop, body)
-        return await run() if fault is None else await gate.run(request, fault, run)
+        if fault is None:
+            return await run()
+        coverage.faulted(shop.shop_id, operation.name, fault)
+        return await gate.run(request, fault, run)
 
     return endpoint
 

@@ -10,6 +10,7 @@ from mock_server.domain.ports import Store
 from mock_server.domain.world import World
 from mock_server.services.clock import ClockService
 from mock_server.services.consents import ConsentService
+from mock_server.services.coverage import CoverageService
 from mock_server.services.faults import FaultService
 from mock_server.services.inspector import InspectorService
 from mock_server.services.loading import LoadService
@@ -38,6 +39,7 @@ class Services:
     loading: LoadService
     faults: FaultService
     inspector: InspectorService
+    coverage: CoverageService
 
     def start(self) -> None:
         """Bring a fresh or reopened store to its start state (keeping what it holds)."""
@@ -51,6 +53,7 @@ class Services:
         One transaction: other processes on the store see the old world or the new one."""
         with self.store.transaction():
             self.store.reset()
+            self.coverage.tally.forget()
             self.clock.forget()
             self.start()
 

@@ -59,6 +59,14 @@ class ShopService:
             raise Unauthenticated(f"the key is not a valid {which}")
         return shop
 
+    def owner(self, key: str) -> tuple[Shop, bool] | None:
+        """The shop whose api_key or shop_key this is, and whether it is the shop_key."""
+        for partner in (False, True):
+            shop = self.store.shop_by_key(key, partner)
+            if shop is not None:
+                return shop, partner
+        return None
+
     def ensure_demo_shop(self) -> None:
         demo = self.demo
         if self.store.shop_by_key(demo.api_key, partner=False) is None:

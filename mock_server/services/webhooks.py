@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import logging
 import os
+import ssl
 import time
 import uuid
 import weakref
@@ -19,7 +22,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mock_server.domain import notices
+from mock_server.domain import coverage, lifecycle, notices
+from mock_server.domain.coverage import ConsentExample, Tally
 from mock_server.domain.errors import NotFound, Unavailable
 from mock_server.domain.faults import DELAY, DROP, DUPLICATE, REORDER, DeliveryFault
 from mock_server.domain.model import (
@@ -66,12 +70,14 @@ class WebhookService:
         rules: DeliveryRules,
         wall: Callable[[], float] = time.time,
         faults: DeliveryFaults | None = None,
+        tally: Tally | None = None,
     ) -> None:
         self.store = store
         self.world = world
         self.rules = rules
         self.wall = wall
         self.faults = faults
+        self.tally = tally or Tally(enabled=False)  # coverage: webhook values and faults
         # Who claims outbox entries: one owner per process (and per service in it).
         self.owner = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.attempted = 0  # delivery attempts made (the inspector's live updates)
@@ -140,6 +146,9 @@ class WebhookService:
         fault = None
         if self.faults is not None and hold is None:
             fault = self.faults.decide(entry)
+            if fault is not None:
+                example = ConsentExample(entry.consent_id)
+                self.tally.add(entry.shop_id, coverage.delivery_fault(fault.action), example)
             if fault is not None and fault.action in (DELAY, REORDER):
                 hold = self.faults.hold(entry, fault)
         if hold is None or self.faults is None:
@@ -211,6 +220,8 @@ class WebhookService:
         now = self.wall()
         entry.attempts += 1
         entry.log.append(Attempt(now, status, error, rule_id))
+        if not error:
+            self._covered(entry)  # the receiver has it (a duplicate's copy too)
         if copy:
             pass  # the second send of a delivered event: its answer changes nothing
         elif not error:
@@ -221,6 +232,17 @@ class WebhookService:
             entry.next_attempt = now + self.rules.backoff_seconds * 2 ** (entry.attempts - 1)
         self.store.record_attempt(entry)
         self.attempted += 1
+
+    def _covered(self, entry: OutboxEntry) -> None:
+        """Coverage: the shop's receiver acknowledged this event, with its value."""
+        if not self.tally.enabled:
+            return
+        event = json.loads(entry.payload)
+        field, _ = lifecycle.WEBHOOK_VALUES.get(event.get("event_name"), ("", ()))
+        value = event.get(field)
+        if isinstance(value, str):
+            example = ConsentExample(entry.consent_id)
+            self.tally.add(entry.shop_id, coverage.webhook_item(value), example)
 
     async def drain_webhooks(self) -> dict[str, int]:
         """Deliver everything queued now, retrying without backoff, until nothing is pending
@@ -267,7 +289,16 @@ class WebhookService:
 def _client() -> httpx.AsyncClient:
     import httpx
 
-    return httpx.AsyncClient()
+    return httpx.AsyncClient(verify=_tls_context())
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's TLS defaults, loaded once per process: loading the CA bundle takes tens of
+    milliseconds, and every app's sender and every drain opens a client."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 @contextlib.asynccontextmanager

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from mock_server.spec.validator import Validators
+
 # libyaml's loader when PyYAML has it (ten times faster: start-up reads the specs).
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -57,6 +59,7 @@ class SpecDocument:
     def __init__(self, document: dict[str, Any], name: str = "") -> None:
         self.document = document
         self.name = name
+        self.validators = Validators(document)
         self.schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
         self.operations: tuple[Operation, ...] = tuple(self._operations())
         # path -> method -> operation

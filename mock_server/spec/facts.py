@@ -12,9 +12,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.domain import behaviour, check, faults, lifecycle, model, states
+from mock_server.domain import behaviour, check, coverage, faults, lifecycle, model, states
 from mock_server.domain.durations import parse_duration_ms
-from mock_server.spec import Specs
+from mock_server.spec import SpecDocument, Specs
 
 
 class SpecMismatch(RuntimeError):
@@ -38,6 +38,8 @@ class SpecFacts:
     operation_names: tuple[str, ...]
     # The `x-maximum` of each bounded fault duration schema, in ms (FaultTtl, FaultWait, ...).
     fault_limits: dict[str, int]
+    # The Twirp codes integration coverage reports (TwirpErrorCode.x-coverage), with their status.
+    coverage_codes: dict[str, int]
 
     @classmethod
     def read(cls, specs: Specs, store_kinds: Collection[str]) -> SpecFacts:
@@ -65,6 +67,8 @@ class SpecFacts:
         if both:
             raise SpecMismatch(f"x-unimplemented lists {sorted(both)}, which the spec serves")
         _fault_facts(specs)
+        _coverage_facts(specs)
+        statuses = dict(wire.extension("TwirpErrorCode", None, "x-http-status"))
         names = [name for op in wire.operations for name in (op.name, op.operation_id)]
         limit = wire.schema("PagingRequest")["properties"]["limit"]
         return cls(
@@ -76,7 +80,7 @@ class SpecFacts:
                 for name in ("CallType", "ReasonCode", "Status", "ReplyStatus", "DeliveryStatus")
             },
             check_messages={int(code): str(text) for code, text in messages.items()},
-            status_by_code=dict(wire.extension("TwirpErrorCode", None, "x-http-status")),
+            status_by_code=statuses,
             twirp_codes=wire.enum("TwirpErrorCode"),
             webhook_events=events,
             unimplemented=unimplemented,
@@ -85,6 +89,10 @@ class SpecFacts:
             fault_limits={
                 name: parse_duration_ms(str(control.schema(name)["x-maximum"]))
                 for name in FAULT_DURATIONS
+            },
+            coverage_codes={
+                str(code): int(statuses[code])
+                for code in wire.extension("TwirpErrorCode", None, "x-coverage")
             },
         )
 
@@ -102,6 +110,33 @@ def _fault_facts(specs: Specs) -> None:
     shapes = set(control.schema("FaultDelay")["properties"]) - {"clock"}
     _same("FaultDelay's distributions", shapes, faults.DISTRIBUTIONS)
     _within("TwirpErrorCode", faults.RETRY_CODES, specs.wire.enum("TwirpErrorCode"))
+
+
+def _coverage_facts(specs: Specs) -> None:
+    """What coverage names: the webhook values the lifecycle sends, the Twirp codes it reports,
+    its groups and misuse rules."""
+    wire, control = specs.wire, specs.control
+    for event, (field, values) in lifecycle.WEBHOOK_VALUES.items():
+        schema = wire.webhooks().get(event)
+        if schema is None:
+            raise SpecMismatch(f"the spec's webhooks lack {event!r}, which the code sends")
+        _within(f"webhook {event}.{field}", values, _payload_enum(wire, schema, field))
+    codes = wire.extension("TwirpErrorCode", None, "x-coverage")
+    _within("TwirpErrorCode (for x-coverage)", codes, wire.enum("TwirpErrorCode"))
+    _within("TwirpErrorCode.x-coverage", faults.RETRY_CODES, codes)
+    _same("CoverageItem.group", control.enum("CoverageItem", "group"), coverage.GROUPS)
+    rules = [rule.id for rule in coverage.MISUSE_RULES]
+    _same("CoverageMisuse.rule", control.enum("CoverageMisuse", "rule"), rules)
+
+
+def _payload_enum(wire: SpecDocument, schema: dict[str, Any], field: str) -> tuple[Any, ...]:
+    """The enum of a webhook payload's field (its schema may be an allOf of parts)."""
+    node = wire.resolve(schema)
+    for part in [node, *(wire.resolve(p) for p in node.get("allOf", []))]:
+        prop = part.get("properties", {}).get(field)
+        if prop is not None and "enum" in wire.resolve(prop):
+            return tuple(wire.resolve(prop)["enum"])
+    raise SpecMismatch(f"the spec's webhook payload has no enum {field!r}")
 
 
 def _service_method(path: str) -> str:

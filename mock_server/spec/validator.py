@@ -8,6 +8,8 @@ answers it as Twirp `invalid_argument`. Wording comes from the schema where it c
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -20,14 +22,20 @@ class BodyValidator:
     """One JSON body's schema. `whole` names the body itself in messages ("body", "record")."""
 
     def __init__(
-        self, document: dict[str, Any], schema: dict[str, Any], whole: str = "body"
+        self,
+        document: dict[str, Any],
+        schema: dict[str, Any],
+        whole: str = "body",
+        pattern_messages: dict[str, str] | None = None,
     ) -> None:
         self.whole = whole
         # The body schema refers to `#/components/...`; keeping `components` at the root of the
         # compiled document lets those refs resolve without rewriting them.
         root = {**schema, "components": document.get("components", {})}
         self._validator = jsonschema_rs.Draft202012Validator(root, validate_formats=True)
-        self._pattern_messages = dict(_pattern_messages(document))
+        if pattern_messages is None:
+            pattern_messages = dict(_pattern_messages(document))
+        self._pattern_messages = pattern_messages
 
     def validate_as(self, value: Any, name: str) -> None:
         """Check a value that is not a body (a header, say); problems name it `name`."""
@@ -126,10 +134,9 @@ class QueryValidator:
     """An operation's query parameters: each is read as its schema's type, then checked by the
     schema (bounds, maxLength) like a body field."""
 
-    def __init__(self, document: dict[str, Any], parameters: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, body: BodyValidator, parameters: dict[str, dict[str, Any]]) -> None:
         self._types = {name: schema.get("type") for name, schema in parameters.items()}
-        schema = {"type": "object", "properties": parameters}
-        self._body = BodyValidator(document, schema, whole="query")
+        self._body = body
 
     def read(self, params: Mapping[str, str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -146,3 +153,29 @@ class QueryValidator:
                 out[name] = raw
         self._body.validate(out)
         return out
+
+
+class Validators:
+    """The validators of one document, each schema compiled once however many apps are built
+    from it: compiling every operation's schema is most of what building an app costs."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self._messages: dict[str, str] | None = None
+        self._compiled: dict[str, BodyValidator] = {}
+        self._lock = threading.Lock()
+
+    def body(self, schema: dict[str, Any], whole: str = "body") -> BodyValidator:
+        key = json.dumps([schema, whole], sort_keys=True)
+        with self._lock:
+            found = self._compiled.get(key)
+            if found is None:
+                if self._messages is None:
+                    self._messages = dict(_pattern_messages(self.document))
+                found = BodyValidator(self.document, schema, whole, self._messages)
+                self._compiled[key] = found
+            return found
+
+    def query(self, parameters: dict[str, dict[str, Any]]) -> QueryValidator:
+        schema = {"type": "object", "properties": parameters}
+        return QueryValidator(self.body(schema, whole="query"), parameters)

@@ -252,13 +252,22 @@ def reply_changes_after_expiry() -> ASGIApp:
     return Rewriting(rewrite)
 
 
-# What each broken server breaks, and words the kit's failure must contain.
-BROKEN: dict[str, tuple[Callable[[], ASGIApp], str]] = {
-    "ignores a filter": (ignores_filter, "[filter reason_code]"),
-    "repeats an item across pages": (repeats_an_item, "is listed twice"),
-    "returns an id as a number": (id_as_number, "[int64-as-string] id"),
-    "answers bad input with 500": (bad_input_500, "Server error"),
-    "leaks another shop's consent": (leaks_other_shops, "[shop isolation]"),
-    "accepts an undocumented enum value": (accepts_undocumented_enums, "[documented-enum]"),
-    "lets a reply change after expiry": (reply_changes_after_expiry, "[final reply]"),
+# What each broken server breaks, words the kit's failure must contain, and the kit's suite
+# that owns the rule (a `-k` expression).
+BROKEN: dict[str, tuple[Callable[[], ASGIApp], str, str]] = {
+    "ignores a filter": (ignores_filter, "[filter reason_code]", "test_listing"),
+    "repeats an item across pages": (repeats_an_item, "is listed twice", "test_listing"),
+    "returns an id as a number": (id_as_number, "[int64-as-string] id", "test_conformance"),
+    "answers bad input with 500": (bad_input_500, "Server error", "test_conformance"),
+    "leaks another shop's consent": (leaks_other_shops, "[shop isolation]", "test_listing"),
+    "accepts an undocumented enum value": (
+        accepts_undocumented_enums,
+        "[documented-enum]",
+        "test_rules",
+    ),
+    "lets a reply change after expiry": (
+        reply_changes_after_expiry,
+        "[final reply]",
+        "test_lifecycle",
+    ),
 }

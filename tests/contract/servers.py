@@ -122,8 +122,11 @@ def run_cli(command: str, args: Sequence[str], tmp_path: Path) -> Run:
     return Run(ran.returncode, ran.stdout, ran.stderr, text)
 
 
-def run_cli_process(command: str, args: Sequence[str], tmp_path: Path) -> Run:
-    """`etelecom-sandbox <command> args`, in a fresh interpreter, with its output and JUnit XML."""
+def run_cli_process(
+    command: str, args: Sequence[str], tmp_path: Path, env: dict[str, str] | None = None
+) -> Run:
+    """`etelecom-sandbox <command> args`, in a fresh interpreter, with its output and JUnit XML
+    (`env`, when given, is its whole environment)."""
     junit = tmp_path / "junit.xml"
     extra = ["--junit", str(junit)] if command == "contract" else []
     result = subprocess.run(
@@ -133,6 +136,7 @@ def run_cli_process(command: str, args: Sequence[str], tmp_path: Path) -> Run:
         timeout=300,
         check=False,
         cwd=tmp_path,
+        env=env,
     )
     text = junit.read_text(encoding="utf-8") if junit.exists() else ""
     return Run(result.returncode, result.stdout, result.stderr, text)

@@ -6,6 +6,7 @@ command, or pytest, in this process (tests/contract/servers.py)."""
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -28,7 +29,9 @@ def test_pytest_pyargs_takes_the_kit_options_from_any_directory(tmp_path: Path) 
 
 @pytest.mark.slow
 def test_contract_quick_in_process_passes_with_junit_and_a_summary(tmp_path: Path) -> None:
-    run = run_cli_process("contract", ["--quick"], tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    run = run_cli_process("contract", ["--quick"], tmp_path, env)
     assert run.code == 0, run.out
     summary = run.out.strip().splitlines()[-1]
     assert summary.startswith("contract: ") and "0 failed, 0 errors" in summary
@@ -36,6 +39,8 @@ def test_contract_quick_in_process_passes_with_junit_and_a_summary(tmp_path: Pat
     suite = ET.fromstring(run.junit).find("testsuite")
     assert suite is not None and int(suite.get("tests", 0)) > 50
     assert not list(tmp_path.glob(".hypothesis"))  # the run leaves nothing behind
+    # but Hypothesis' Unicode tables, for the next run, in the user's cache folder
+    assert list((tmp_path / "cache/etelecom-sandbox/hypothesis/unicode_data").rglob("*.gz"))
 
 
 @pytest.mark.parametrize(

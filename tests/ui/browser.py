@@ -44,7 +44,9 @@ def missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open its event loop counts as
+# running in this thread, and a later test that starts its own loop (anyio.run) would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     reason = missing()
     if reason:

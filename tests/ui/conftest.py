@@ -12,6 +12,7 @@ import pytest
 from mock_server import Settings, create_app
 from mock_server.serving import ThreadedServer
 from tests.conftest import DEMO, DEMO_OA, START
+from tests.specs import SPECS
 from tests.ui.browser import browser  # noqa: F401  (the session's Chromium)
 
 
@@ -43,7 +44,7 @@ class Wire:
 @pytest.fixture
 def served() -> Iterator[ThreadedServer]:
     settings = Settings(store="memory", clock_start=START, clock_rate=0)
-    with ThreadedServer(create_app(settings)) as server:
+    with ThreadedServer(create_app(settings, SPECS)) as server:
         yield server
 
 

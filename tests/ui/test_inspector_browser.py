@@ -16,7 +16,8 @@ from tests.conftest import DEMO
 from tests.ui.browser import screenshot
 from tests.ui.conftest import Wire
 
-pytestmark = pytest.mark.ui
+# One worker runs them all, one after another: the browser starts once for the module.
+pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("browser")]
 
 SHOP = DEMO.demo_shop_id
 VIEWS = (

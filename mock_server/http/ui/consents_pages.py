@@ -81,7 +81,12 @@ def shops(ins: Inspector, request: Request) -> View:
                     class_="plain",
                 ),
             ),
-            el("td", el("a", "Consents", href=f"{BASE}/shops/{v.shop.shop_id}/consents")),
+            el(
+                "td",
+                el("a", "Consents", href=f"{BASE}/shops/{v.shop.shop_id}/consents"),
+                el("br"),
+                el("a", "Coverage", href=f"{BASE}/shops/{v.shop.shop_id}/coverage"),
+            ),
             data_shop_id=v.shop.shop_id,
         )
         for v in found

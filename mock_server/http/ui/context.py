@@ -58,7 +58,7 @@ class Inspector:
             codec=codec,
             journal=journal,
             errors=errors,
-            list_validator=BodyValidator(wire.document, listing.request_schema),
+            list_validator=wire.validators.body(listing.request_schema),
             enums=enums,
             force_actions=specs.control.enum("ForceConsent", "action"),
             control_routes={

@@ -19,7 +19,13 @@ from mock_server.domain.errors import DomainError
 from mock_server.http.auth import cookie_header, has_token, matches
 from mock_server.http.bodies import json_response
 from mock_server.http.twirp import TwirpError
-from mock_server.http.ui import consents_pages, sandbox_pages, timeline_page, traffic_pages
+from mock_server.http.ui import (
+    consents_pages,
+    coverage_page,
+    sandbox_pages,
+    timeline_page,
+    traffic_pages,
+)
 from mock_server.http.ui.context import Inspector
 from mock_server.http.ui.html import el
 from mock_server.http.ui.layout import (
@@ -138,6 +144,7 @@ def ui_routes(ins: Inspector, live: LiveUpdates) -> list[BaseRoute]:
     views: list[tuple[str, Build]] = [
         (BASE, consents_pages.shops),
         (f"{BASE}/shops/{{shop_id:int}}/consents", consents_pages.consents),
+        (f"{BASE}/shops/{{shop_id:int}}/coverage", coverage_page.coverage),
         (f"{BASE}/consents/{{consent_id:int}}", timeline_page.timeline),
         (f"{BASE}/clock", sandbox_pages.clock),
         (f"{BASE}/rules", sandbox_pages.rules),
