@@ -4,6 +4,8 @@ Every dataset, whatever its size, gives the benchmark phone (HOT_PHONE, the phon
 filter on) exactly HOT_COUNT consents spread evenly over the whole timeline; the rest are spread
 round-robin over OTHER_PHONES other phones. So a phone-filtered first page (limit 100) holds the
 same 100 items at 1,000 and at 1,000,000 stored, and only the store size changes between the two.
+Reply statuses take turns (P, N, NS): a third of any dataset is agreed (LISTED_REPLY, the reply
+filter the wrk scripts ask for), spread over the whole timeline, so its first page is full too.
 """
 
 from __future__ import annotations
@@ -29,12 +31,24 @@ REASON_CODES = (
     "update_order",
 )
 REPLY_STATUSES = (states.REPLY_AGREED, states.REPLY_REJECTED, states.REPLY_NO_RESPONSE)
+LISTED_REPLY = states.REPLY_AGREED  # the non-phone filter of the list figures (reply_status)
 
 
-def expected_items(stored: int, phone_filter: bool) -> int:
-    """How many items the first page (limit 100) of `stored` consents holds."""
-    matching = min(stored, HOT_COUNT) if phone_filter else stored
-    return min(matching, PAGE_LIMIT)
+def matching(stored: int, query: str) -> int:
+    """How many of `stored` consents a list query matches: "unfiltered", "phone" (HOT_PHONE) or
+    "reply_status" (LISTED_REPLY)."""
+    if query == "unfiltered":
+        return stored
+    if query == "phone":
+        return min(stored, HOT_COUNT)
+    if query == "reply_status":
+        return len(range(REPLY_STATUSES.index(LISTED_REPLY), stored, len(REPLY_STATUSES)))
+    raise ValueError(f"no list query {query!r} in the benchmark's data sets")
+
+
+def expected_items(stored: int, query: str) -> int:
+    """How many items the first page (limit 100) of a list query over `stored` consents holds."""
+    return min(matching(stored, query), PAGE_LIMIT)
 
 
 def consents(shop: Shop, count: int, end_ms: int | None = None) -> Iterator[Consent]:

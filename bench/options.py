@@ -16,6 +16,9 @@ FIGURES = (
     "prism",
     "scaling",
     "instances",
+    "workers",
+    "startup",
+    "kit",
     "dataset-load",
     "fixtures-generate",
     "fault-delays",
@@ -25,7 +28,8 @@ FIGURES = (
     "hostile",
     "soak",
 )
-WRK_FIGURES = frozenset((*FIGURES[:5], "inspector-cost", "coverage-cost"))
+WRK_FIGURES = frozenset((*FIGURES[:6], "inspector-cost", "coverage-cost"))
+KIT_PROFILES = ("default", "quick")  # `contract` without and with --quick
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Options:
     hostile_requests: int  # hostile requests per store, spread over every label
     soak_seconds: int  # how long the soak's traffic runs
     soak_rate: float  # requests per second the soak's client threads aim at, in all
+    startup_runs: int  # timed starts of each command of the startup figure
+    kit_profiles: tuple[str, ...]  # the contract kit's profiles the kit figure runs
     output: Path
     note: str
     figures: tuple[str, ...]
@@ -64,6 +70,15 @@ def parse(argv: list[str] | None, description: str) -> Options:
         "--soak-seconds", type=int, default=None, help="soak length [600; 60 with --quick]"
     )
     parser.add_argument("--soak-rate", type=float, default=200.0, help="soak requests/s [200]")
+    parser.add_argument(
+        "--startup-runs", type=int, default=None, help="starts of each command [10; 3 --quick]"
+    )
+    parser.add_argument(
+        "--kit-profile",
+        action="append",
+        choices=KIT_PROFILES,
+        help="the contract kit's profile (repeatable) [default and quick]",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
     parser.add_argument("--note", default="", help="free text kept in the JSON (what was run)")
     parser.add_argument(
@@ -87,6 +102,8 @@ def parse(argv: list[str] | None, description: str) -> Options:
         hostile_requests=_given(args.hostile_requests, 2_000 if args.quick else 20_000),
         soak_seconds=_given(args.soak_seconds, 60 if args.quick else 600),
         soak_rate=args.soak_rate,
+        startup_runs=_given(args.startup_runs, 3 if args.quick else 10),
+        kit_profiles=tuple(p for p in KIT_PROFILES if p in (args.kit_profile or KIT_PROFILES)),
         output=args.output,
         note=args.note,
         figures=tuple(name for name in FIGURES if name in chosen),

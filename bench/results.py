@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,8 +11,8 @@ from typing import Any
 class Measurement:
     """One wrk load run against one server, after its check request."""
 
-    section: str  # throughput | ceiling | prism | scaling
-    server: str  # sandbox | ceiling | prism
+    section: str  # throughput | ceiling | prism | scaling | instances | workers | inspector
+    server: str  # sandbox | ceiling | prism | "2 instances" | "2 workers"
     store: str  # sqlite | memory | "" (not the sandbox)
     operation: str
     query: str
@@ -182,6 +183,57 @@ class SoakRun:
 
 
 @dataclass
+class Startup:
+    """One command started `runs` times, interleaved with the others of the startup figure:
+    seconds from spawn to its readiness line (a server) or to its exit (a plain command), and
+    the CPU seconds it used by then."""
+
+    what: str  # e.g. "serve --store memory", "python -c pass"
+    store: str  # memory | sqlite | "" (not a server)
+    argv: list[str]
+    seconds: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
+    other_cpu: float | None = None
+
+    @property
+    def median_s(self) -> float | None:
+        return statistics.median(self.seconds) if self.seconds else None
+
+    @property
+    def min_s(self) -> float | None:
+        return min(self.seconds) if self.seconds else None
+
+    @property
+    def median_cpu_s(self) -> float | None:
+        return statistics.median(self.cpu_s) if self.cpu_s else None
+
+
+@dataclass
+class KitRun:
+    """`etelecom-sandbox contract --base-url URL` against a served sandbox, timed spawn to exit:
+    where its wall time went (the kit's processes' CPU, the server's CPU, the rest)."""
+
+    profile: str  # default | quick
+    store: str
+    seconds: float
+    exit_code: int
+    requests: int | None  # as the kit's summary line reports them
+    passed: int | None
+    failed: int | None
+    errors: int | None
+    skipped: int | None
+    kit_cpu_s: float  # the contract command and its pytest child, user + system
+    server_cpu_s: float
+    other_cpu: float | None
+
+    @property
+    def rest_s(self) -> float:
+        """Wall time neither process was on a CPU for (waiting: the loopback, the scheduler),
+        less any time both were on one at once."""
+        return self.seconds - self.kit_cpu_s - self.server_cpu_s
+
+
+@dataclass
 class Target:
     name: str  # e.g. "RequestConsent / ceiling, one phone"; one per store
     store: str
@@ -202,6 +254,8 @@ class Run:
     delays: list[DelayFigure] = field(default_factory=list)
     hostile: list[HostileRun] = field(default_factory=list)
     soaks: list[SoakRun] = field(default_factory=list)
+    startups: list[Startup] = field(default_factory=list)
+    kits: list[KitRun] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     request_consent_bytes: int | None = None  # a real response's size, for the ceiling's body
     # What coverage counting adds to a wire request's server CPU, measured in-process (µs).

@@ -1,5 +1,6 @@
 """Load benchmark: the sandbox (SQLite, memory and PostgreSQL stores) beside a Starlette ceiling
-and Prism, and two sandbox instances on one PostgreSQL database.
+and Prism, two sandbox instances on one PostgreSQL database, `serve --workers 2`, start-up and
+the contract kit over HTTP, each held to its target.
 
     python bench/run.py [--duration 10] [--connections 32] [--quick] [--only FIGURE]
 
@@ -22,7 +23,18 @@ from pathlib import Path
 
 import options
 from harness import machine, postgres
-from measures import coverage, datasets, faults, hostile, inspector, instances, soak, wrk_runs
+from measures import (
+    coverage,
+    datasets,
+    faults,
+    hostile,
+    inspector,
+    instances,
+    kit,
+    soak,
+    startup,
+    wrk_runs,
+)
 from report import save, tables
 from report.targets import targets
 from results import Run
@@ -34,6 +46,9 @@ MEASURES: dict[str, Measure] = {
     "prism": wrk_runs.prism,
     "scaling": wrk_runs.scaling,
     "instances": instances.instances,
+    "workers": wrk_runs.workers,
+    "startup": startup.startup,
+    "kit": kit.kit,
     "dataset-load": datasets.dataset_load,
     "fixtures-generate": datasets.fixtures_generate,
     "fault-delays": faults.fault_delays,

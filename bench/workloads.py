@@ -15,7 +15,9 @@ API_KEY = Settings().demo_api_key  # common.lua sends the same key
 @dataclass(frozen=True)
 class Workload:
     operation: str
-    query: str  # RequestConsent: "" or "distinct phones"; the list: "phone" or "unfiltered"
+    # RequestConsent: "" or "distinct phones"; the list: "phone", "reply_status" or "unfiltered"
+    # (dataset.matching knows how many consents each matches)
+    query: str
     script: str  # bench/<script>: sets the same method, body and headers for wrk
     path: str
     body: dict[str, Any]
@@ -60,3 +62,18 @@ LIST_FIRST_PAGE = Workload(
     "/v1/shop.Zalo/ListRequestConsent",
     {"paging": {"limit": dataset.PAGE_LIMIT}},
 )
+LIST_BY_REPLY_STATUS = Workload(
+    "ListRequestConsent",
+    "reply_status",
+    "list_by_reply_status.lua",
+    "/v1/shop.Zalo/ListRequestConsent",
+    {"filter": {"reply_status": dataset.LISTED_REPLY}, "paging": {"limit": dataset.PAGE_LIMIT}},
+)
+# The list queries of the scaling figure, each a first page (limit 100) newest first, and how
+# the report names them.
+LIST_QUERIES = (LIST_FIRST_PAGE, LIST_BY_PHONE, LIST_BY_REPLY_STATUS)
+LIST_NAMES = {
+    "unfiltered": "first page (no filter)",
+    "phone": "phone filter",
+    "reply_status": "reply_status filter",
+}

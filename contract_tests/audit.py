@@ -96,14 +96,19 @@ def refused_clamp(
     facts: SpecFacts, op: Operation, status: int, request_body: Any, body: Any = None
 ) -> list[Finding]:
     """A limit above the maximum must be clamped: refusing it is drift from the backend. A
-    refusal that names another field (`meta.argument`) is about that field, not the limit."""
+    refusal that names another field (`meta.argument`) is about that field, not the limit; one
+    of a limit beyond the schema's own `maximum` (int32) refuses invalid input."""
     meta = body.get("meta") if isinstance(body, dict) else None
     argument = meta.get("argument") if isinstance(meta, dict) else None
     if argument and argument not in ("paging", "paging.limit"):
         return []
     paging = request_body.get("paging") if isinstance(request_body, dict) else None
     asked = paging.get("limit") if isinstance(paging, dict) else None
-    over = isinstance(asked, int) and not isinstance(asked, bool) and asked > facts.max_limit
+    over = (
+        isinstance(asked, int)
+        and not isinstance(asked, bool)
+        and facts.max_limit < asked <= facts.limit_maximum
+    )
     if not (facts.pages(op) and over):
         return []
     return [

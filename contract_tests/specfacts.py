@@ -28,6 +28,8 @@ class SpecFacts(SpecDocument):
         self.status_by_code: dict[str, int] = dict(self.schemas["TwirpErrorCode"]["x-http-status"])
         limit = self.schemas["PagingRequest"]["properties"]["limit"]
         self.max_limit = int(limit["x-max-limit"])
+        # The schema's own bound (int32): a limit above it is invalid input, refused by right.
+        self.limit_maximum = int(limit["maximum"])
         self.default_limit = int(limit["x-default-limit"])
         self.phone_pattern: str = self.schemas["Phone"]["pattern"]
         self._validators: dict[str, Any] = {}

@@ -54,6 +54,11 @@ def process_cpu(pid: int) -> float:
     return _process_cpu(pid)
 
 
+def server_cpu(pid: int, workers: Sequence[int] = ()) -> float:
+    """CPU seconds a server and its worker processes have used so far."""
+    return _process_cpu(pid) + sum(_helper_cpu(worker) for worker in workers)
+
+
 def _helper_cpu(pid: int) -> float:
     try:
         return _process_cpu(pid)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from harness.noise import CpuSample, process_cpu
+from harness.noise import CpuSample, server_cpu
 from harness.process import Server
 from harness.wrk import WrkResult, run_wrk
 from results import Measurement, Run
@@ -32,11 +32,12 @@ def measure(run: Run, m: Measurement, server: Server, workload: Workload) -> Mea
         run.problem(m.label, m.problem)
         return m
     run_wrk(url, workload.script, WARM_UP_S, m.connections, m.threads)
-    helpers = server.helpers()
+    workers = server.workers()
+    helpers = [*server.helpers(), *workers]
     before = CpuSample.take(server.pid, helpers)
-    server_before = process_cpu(server.pid)
+    server_before = server_cpu(server.pid, workers)
     result = run_wrk(url, workload.script, m.duration_s, m.connections, m.threads)
-    m.server_cpu_s = process_cpu(server.pid) - server_before
+    m.server_cpu_s = server_cpu(server.pid, workers) - server_before
     after = sorted({*helpers, *server.helpers()})  # a backend may have started meanwhile
     m.other_cpu = CpuSample.take(server.pid, after).others_since(before)
     m.requests, m.non_2xx, m.socket_errors = result.requests, result.non_2xx, result.socket_errors

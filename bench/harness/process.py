@@ -46,6 +46,24 @@ class Server:
     ready_s: float  # from spawning the process to its readiness line
     # Other processes doing this server's work (its database's), asked at each CPU sample.
     helpers: Callable[[], list[int]] = _none
+    # The processes serving its requests besides `pid` (`serve --workers N`: pid supervises);
+    # their CPU is the server's.
+    workers: Callable[[], list[int]] = _none
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(stat.rpartition(")")[2].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
 
 
 def child_env() -> dict[str, str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dataset
 from harness import postgres
-from harness.process import BENCH, ROOT, Server, running
+from harness.process import BENCH, ROOT, Server, children, running
 from mock_server.app import build_services
 from mock_server.settings import Settings
 from results import ServerStart
@@ -41,21 +41,32 @@ def sandbox_cli() -> list[str]:
 
 
 @contextlib.contextmanager
-def sandbox(store: str, stored: int, tmp: Path, starts: list[ServerStart]) -> Iterator[Server]:
+def sandbox(
+    store: str, stored: int, tmp: Path, starts: list[ServerStart], workers: int = 1
+) -> Iterator[Server]:
     """The sandbox on `store` with `stored` consents (bench/dataset.py), served until the block
-    ends. How long the set-up took is appended to `starts`."""
-    name = f"sandbox-{store}-{stored}"
+    ends; `workers` > 1 serves a SQLite file with `serve --workers N`. How long the set-up took
+    is appended to `starts`."""
+    name = f"sandbox-{store}-{stored}" + (f"-{workers}-workers" if workers > 1 else "")
     if store == "postgresql":
         with postgres.schema(tmp) as url, instances(url, 1, stored, tmp, starts) as servers:
             yield servers[0]
         return
+    if workers > 1 and store != "sqlite":
+        raise ValueError(f"the benchmark serves --workers on sqlite only, not {store}")
     path = tmp / f"{name}.sqlite3"
+    argv = _sandbox_argv(store, stored, path, starts)
+    argv += ["--workers", str(workers)] if workers > 1 else []
     try:
-        with running(name, _sandbox_argv(store, stored, path, starts), tmp) as server:
+        with running(name, argv, tmp) as server:
             how = "spawn to ready" + (
                 " (interpreter, spec, insert_many)" if store == "memory" else ""
             )
+            how += f", {workers} workers" if workers > 1 else ""
             starts.append(ServerStart(store, stored, round(server.ready_s, 2), how))
+            if workers > 1:
+                pid = server.pid
+                server = dataclasses.replace(server, workers=lambda: children(pid))
             yield server
     finally:
         for leftover in tmp.glob(f"{path.name}*"):  # the file and its -wal, -shm
@@ -63,15 +74,19 @@ def sandbox(store: str, stored: int, tmp: Path, starts: list[ServerStart]) -> It
 
 
 @contextlib.contextmanager
-def served(store: str, tmp: Path, env: Mapping[str, str] | None = None) -> Iterator[Server]:
+def served(
+    store: str, tmp: Path, env: Mapping[str, str] | None = None, frozen: bool = True
+) -> Iterator[Server]:
     """A fresh sandbox (`etelecom-sandbox serve`, the demo shop only) on `store` (memory, or a
-    new SQLite file), its clock frozen at CLOCK_START until a request moves it. `env` is added
-    to the server's environment (e.g. ETELECOM_SANDBOX_DRAIN_SECONDS), after LOCAL_ONLY."""
+    new SQLite file), its clock frozen at CLOCK_START until a request moves it (or, not
+    `frozen`, the CLI's default clock: the wall clock's time, running). `env` is added to the
+    server's environment (e.g. ETELECOM_SANDBOX_DRAIN_SECONDS), after LOCAL_ONLY."""
     name = f"served-{store}"
     path = tmp / f"{name}.sqlite3"
     where = "memory" if store == "memory" else f"sqlite:{path}"
     argv = [*sandbox_cli(), "serve", "--host", "127.0.0.1", "--port", "0", "--store", where]
-    argv += ["--clock-start", CLOCK_START, "--clock-rate", "0"]
+    if frozen:
+        argv += ["--clock-start", CLOCK_START, "--clock-rate", "0"]
     try:
         with running(name, argv, tmp, {**LOCAL_ONLY, **(env or {})}) as server:
             yield server

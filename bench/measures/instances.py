@@ -41,9 +41,7 @@ def instances(run: Run, opts: Options, tmp: Path) -> None:
                     threads=1,
                     duration_s=opts.duration,
                     expected_items=(
-                        dataset.expected_items(stored, phone_filter=True)
-                        if workload.is_list
-                        else None
+                        dataset.expected_items(stored, workload.query) if workload.is_list else None
                     ),
                 )
                 measure_together(run, m, started, workload)

@@ -13,7 +13,7 @@ from options import Options
 from results import Measurement, Run
 from workloads import (
     LIST_BY_PHONE,
-    LIST_FIRST_PAGE,
+    LIST_QUERIES,
     REQUEST_CONSENT,
     REQUEST_CONSENT_DISTINCT,
     Workload,
@@ -21,6 +21,7 @@ from workloads import (
 
 THROUGHPUT_STORED = 10_000
 SCALING_SMALL = 1_000
+WORKERS = 2  # `serve --workers N`, SQLite (the memory store refuses workers)
 
 
 def throughput(run: Run, opts: Options, tmp: Path) -> None:
@@ -38,6 +39,21 @@ def throughput(run: Run, opts: Options, tmp: Path) -> None:
                         run.request_consent_bytes = run.request_consent_bytes or m.check_bytes
         except FAILURES as exc:
             run.problem(f"sandbox/{store}", exc)
+
+
+def workers(run: Run, opts: Options, tmp: Path) -> None:
+    """`serve --workers 2` on a SQLite file with 10,000 consents: its list and RequestConsent
+    (distinct phones), at `--connections`. Its own rows: several processes are not held to the
+    single-process ceiling."""
+    stored, store = THROUGHPUT_STORED, "sqlite"
+    print(f"\n[workers] serve --workers {WORKERS}, {store}, {stored:,} consents stored")
+    try:
+        with servers.sandbox(store, stored, tmp, run.starts, workers=WORKERS) as server:
+            for workload in (LIST_BY_PHONE, REQUEST_CONSENT_DISTINCT):
+                m = _planned("workers", f"{WORKERS} workers", store, workload, opts, stored)
+                measure(run, m, server, workload)
+    except FAILURES as exc:
+        run.problem(f"{WORKERS} workers/{store}", exc)
 
 
 def ceiling(run: Run, opts: Options, tmp: Path) -> None:
@@ -78,14 +94,15 @@ def prism(run: Run, opts: Options, tmp: Path) -> None:
 
 def scaling(run: Run, opts: Options, tmp: Path) -> None:
     """List latency (1 connection, 1 thread) at 1,000 and at `large` consents stored, for the
-    unfiltered first page and for one phone's first page, on each store."""
+    unfiltered first page, one phone's first page and the agreed consents' first page
+    (reply_status), on each store."""
     sizes = (SCALING_SMALL, opts.large)
     print(f"\n[scaling] list latency at {sizes[0]:,} vs {sizes[1]:,} stored, 1 connection")
     for store in servers.STORES:
         for stored in sizes:
             try:
                 with servers.sandbox(store, stored, tmp, run.starts) as server:
-                    for workload in (LIST_FIRST_PAGE, LIST_BY_PHONE):
+                    for workload in LIST_QUERIES:
                         m = _planned("scaling", "sandbox", store, workload, opts, stored, 1)
                         measure(run, m, server, workload)
             except FAILURES as exc:
@@ -104,8 +121,8 @@ def _planned(
     """The measurement about to be taken; lists on the sandbox know how many items to expect.
     One connection (and one wrk thread) measures latency rather than queueing."""
     expected = None
-    if server == "sandbox" and workload.is_list and stored is not None:
-        expected = dataset.expected_items(stored, phone_filter=workload.query == "phone")
+    if server not in ("ceiling", "prism") and workload.is_list and stored is not None:
+        expected = dataset.expected_items(stored, workload.query)
     return Measurement(
         section=section,
         server=server,

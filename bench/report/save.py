@@ -49,6 +49,11 @@ def document(run: Run, found: list[Target], elapsed_s: float) -> dict[str, Any]:
             }
             for s in run.soaks
         ],
+        "startup": [
+            {**asdict(s), "median_s": s.median_s, "min_s": s.min_s, "median_cpu_s": s.median_cpu_s}
+            for s in run.startups
+        ],
+        "kit": [{**asdict(k), "rest_s": round(k.rest_s, 2)} for k in run.kits],
         "targets": [asdict(t) for t in found],
         "problems": run.problems,
     }

@@ -11,6 +11,7 @@ from harness.noise import NOISY_CPU
 from harness.servers import STORES
 from options import Options
 from results import Run, Target
+from workloads import LIST_NAMES
 
 SHOWN_ERRORS = 5  # kinds of 5xx answer listed under the hostile table
 
@@ -20,6 +21,9 @@ def print_report(run: Run, found: list[Target], opts: Options) -> None:
         measurements(run, opts),
         scaling(run, opts.large),
         instances(run),
+        workers(run),
+        startups(run),
+        kits(run),
         dataset_loads(run),
         generations(run),
         delays(run),
@@ -89,7 +93,7 @@ def scaling(run: Run, large: int) -> list[str]:
     """p50 at 1k and at `large` stored, and their ratio, per store and query."""
     rows = []
     for store in STORES:
-        for query, what in (("unfiltered", "first page (no filter)"), ("phone", "phone filter")):
+        for query, what in LIST_NAMES.items():
             small = run.find(section="scaling", store=store, query=query, stored=1_000)
             big = run.find(section="scaling", store=store, query=query, stored=large)
             if small is None and big is None:
@@ -179,21 +183,129 @@ def delays(run: Run) -> list[str]:
 
 
 def targets(found: list[Target]) -> list[str]:
-    """One row per target, one column per store: the ratio and PASS, MISS or N/A."""
+    """One row per target, one column per store: the value and PASS, MISS or N/A (not
+    measured); "-" where the target does not hold that store. The rule is per store when the
+    stores' rules differ."""
     names = list(dict.fromkeys(t.name for t in found))
     rows = []
     for name in names:
         by_store = {t.store: t for t in found if t.name == name}
         cells = [_target_cell(by_store.get(store)) for store in STORES]
-        rule = next(t.rule for t in found if t.name == name)
-        rows.append([name, *cells, rule.replace(">=", "≥").replace("<=", "≤")])
+        rules = {t.store: _rule(t.rule) for t in by_store.values()}
+        if len(set(rules.values())) == 1:
+            rule = next(iter(rules.values()))
+        else:
+            rule = ", ".join(f"{store} {rules[store]}" for store in STORES if store in rules)
+        rows.append([name, *cells, rule])
     return table(["target", *STORES, "rule"], "l" + "r" * len(STORES) + "l", rows)
 
 
+def _rule(rule: str) -> str:
+    return rule.replace(">=", "≥").replace("<=", "≤")
+
+
 def _target_cell(target: Target | None) -> str:
-    if target is None or target.value is None:
+    if target is None:
+        return "-"
+    if target.value is None:
         return "N/A"
     return f"{target.value:,.{target.digits}f} {target.status}"
+
+
+def workers(run: Run) -> list[str]:
+    """`serve --workers 2` on SQLite beside the single process (the throughput figure): not
+    held to the single-process ceiling."""
+    rows = []
+    for m in run.measurements:
+        if m.section != "workers":
+            continue
+        one = run.find(section="throughput", store=m.store, operation=m.operation, query=m.query)
+        a = one.rps if one else None
+        ratio = _num(m.rps / a, ".2f") if a and m.rps else "-"
+        what = f"{m.store} {m.operation}" + (f" ({m.query})" if m.query else "")
+        rows.append(
+            [
+                what,
+                _num(a, ",.0f"),
+                _num(m.rps, ",.0f"),
+                ratio,
+                _num(one.cpu_us_per_request if one else None, ",.0f"),
+                _num(m.cpu_us_per_request, ",.0f"),
+                _num(m.other_cpu, ".2f"),
+            ]
+        )
+    if not rows:
+        return []
+    header = [
+        "req/s (same connections)",
+        "1 process",
+        "2 workers",
+        "ratio",
+        "CPU µs/req, 1",
+        "CPU µs/req, 2",
+        "other",
+    ]
+    return table(header, "lrrrrrr", rows)
+
+
+def startups(run: Run) -> list[str]:
+    """Each command's start, median and fastest, side by side (their runs were interleaved)."""
+    if not run.startups:
+        return []
+    rows = [
+        [
+            f"`{s.what}`",
+            _num(s.median_s, ".3f"),
+            _num(s.min_s, ".3f"),
+            _num(max(s.seconds) if s.seconds else None, ".3f"),
+            _num(s.median_cpu_s, ".3f"),
+            _num(s.other_cpu, ".2f"),
+        ]
+        for s in run.startups
+    ]
+    runs = max(len(s.seconds) for s in run.startups)
+    header = [
+        f"start, spawn to readiness line or exit ({runs} runs each)",
+        "median s",
+        "min s",
+        "max s",
+        "CPU s (median)",
+        "other",
+    ]
+    return table(header, "lrrrrr", rows)
+
+
+def kits(run: Run) -> list[str]:
+    """The contract kit over HTTP: wall time, requests, and whose CPU the time was."""
+    if not run.kits:
+        return []
+    rows = [
+        [
+            f"{k.profile} ({k.store})",
+            f"{k.seconds:.1f}",
+            _num(k.requests, ","),
+            _num(k.requests / k.seconds if k.requests and k.seconds else None, ",.0f"),
+            f"{k.kit_cpu_s:.1f}",
+            f"{k.server_cpu_s:.1f}",
+            f"{k.rest_s:.1f}",
+            f"{k.passed or 0} passed, {k.failed or 0} failed, {k.errors or 0} errors, "
+            f"{k.skipped or 0} skipped (exit {k.exit_code})",
+            _num(k.other_cpu, ".2f"),
+        ]
+        for k in run.kits
+    ]
+    header = [
+        "contract kit over HTTP, profile",
+        "seconds",
+        "requests",
+        "req/s",
+        "kit CPU s",
+        "server CPU s",
+        "rest s",
+        "tests",
+        "other",
+    ]
+    return table(header, "lrrrrrrlr", rows)
 
 
 def hostile(run: Run) -> list[str]:
@@ -269,6 +381,8 @@ def noise(run: Run) -> list[str]:
     figures += [(f"fault-delays {d.setting}", d.other_cpu) for d in run.delays]
     figures += [(f"hostile {h.store}", h.other_cpu) for h in run.hostile]
     figures += [(f"soak {s.store}", s.other_cpu) for s in run.soaks]
+    figures += [(f"startup {s.what}", s.other_cpu) for s in run.startups]
+    figures += [(f"kit {k.profile}", k.other_cpu) for k in run.kits]
     noisy = [other for _, other in figures if other is not None and other > NOISY_CPU]
     if not noisy:
         return []

@@ -73,3 +73,19 @@ def test_a_refusal_naming_another_field_is_no_clamp_drift() -> None:
     about_limit = {**about_sort, "meta": {"argument": "paging.limit"}}
     assert [f.rule for f in refused_clamp(facts(), op, 400, body, about_limit)] == ["paging-limit"]
     assert [f.rule for f in refused_clamp(facts(), op, 400, body, {})] == ["paging-limit"]
+
+
+def test_a_refused_limit_beyond_the_schemas_maximum_is_no_clamp_drift() -> None:
+    """2147483648 breaks the limit's own int32 `maximum`: refusing it is right, not drift; the
+    maximum itself is still a limit to clamp."""
+    op = facts().by_path("/v1/shop.Zalo/ListRequestConsent")
+    assert op is not None
+    about_limit = {"code": "invalid_argument", "msg": "…", "meta": {"argument": "paging.limit"}}
+    top = facts().limit_maximum
+    assert top == 2**31 - 1
+    beyond = {"paging": {"limit": top + 1}}
+    assert refused_clamp(facts(), op, 400, beyond, about_limit) == []
+    at_top = {"paging": {"limit": top}}
+    assert [f.rule for f in refused_clamp(facts(), op, 400, at_top, about_limit)] == [
+        "paging-limit"
+    ]
