@@ -13,8 +13,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
+from mock_server.app import build_services
+from mock_server.datasets.load import load_dataset
 from mock_server.domain.query import ConsentQuery
 from mock_server.settings import settings_from_env
+from mock_server.spec import data_dir
 from mock_server.store import PostgresOptions
 from mock_server.store.postgres import PostgresStore, _where
 from mock_server.store.postgres_schema import VERSION, VERSION_TABLE
@@ -139,3 +142,21 @@ def test_commits_wait_for_their_flush_only_when_asked(postgres_store: str) -> No
         finally:
             store.close()
     assert shown == [("off",), ("on",)]
+
+
+def test_a_dataset_load_leaves_the_planner_fresh_statistics(postgres_store: str) -> None:
+    """A table just filled by COPY is analysed at once (autovacuum comes later): a filtered
+    page is then planned on the index, not as if the table were empty."""
+    settings = Settings(store=postgres_store, clock_start=START, clock_rate=0)
+    sandbox = build_services(settings, SPECS)
+    loaded = load_dataset(
+        sandbox, str(data_dir("fixtures") / "datasets" / "demo.jsonl"), SPECS.wire
+    )
+    sandbox.close()
+    assert loaded.consents > 0
+    with psycopg.connect(postgres_store) as db:
+        stats = db.execute(
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+            "WHERE relid = 'consents'::regclass"
+        ).fetchone()
+    assert stats == (True,), stats  # analysed, not left to autovacuum

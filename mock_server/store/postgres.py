@@ -170,6 +170,10 @@ class PostgresStore(CachedTables):
             count = self._copy("consents", CONSENT_FIELDS, _numbered(consents, start))
             if count:
                 self._value("SELECT setval(%s, %s)", (self._sequence, start + count - 1))
+        if count:
+            # The planner's statistics, fresh: until autovacuum gets to a table just filled by
+            # COPY, a filtered page may be planned as if it were empty (a scan, not the index).
+            self._exec("ANALYZE consents")
         return count
 
     def max_consent_id(self) -> int:
