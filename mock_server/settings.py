@@ -77,7 +77,7 @@ class Settings:
     journal_size: int = 1000
     journal_mb: int = 16
     # Memory for encoded consents kept for list pages (MiB); the least recently used go first.
-    encode_cache_mb: int = 32
+    encode_cache_mb: int = 8
     # Worker processes serving one store (`serve --workers N`; SQLite or PostgreSQL).
     workers: int = 1
     # Needed by every control call when set; `serve` requires it on a non-loopback address.

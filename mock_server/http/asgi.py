@@ -52,7 +52,7 @@ class EdgeSettings:
     journal_size: int = 1000
     journal_bytes: int = 16 * 1024 * 1024
     foreign_oa_error: str = "not_found"
-    encode_cache_bytes: int = 32 * 1024 * 1024
+    encode_cache_bytes: int = 8 * 1024 * 1024
     fault_headers: str = "loopback"
     fault_hang_seconds: float = 60.0
     # Hosts /_sandbox/ answers to besides loopback names and the address it was reached on.

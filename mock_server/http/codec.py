@@ -4,6 +4,7 @@ unset times."""
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -80,7 +81,7 @@ def consent_to_wire(c: Consent) -> dict[str, Any]:
 
 class EncodedConsents:
     """Encoded consents kept by their stored values (lists repeat pages a lot), within a byte
-    budget: the least recently used go first."""
+    budget that counts what each entry holds: the least recently used go first."""
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget = budget_bytes
@@ -98,14 +99,26 @@ class EncodedConsents:
         # a cache of them would hold ten times the bytes its budget counts.
         raw = bytes(memoryview(orjson.dumps(consent_to_wire(consent))))
         fragment = orjson.Fragment(raw)
-        if len(raw) <= self.budget:
+        size = _entry_size(row, raw)
+        if size <= self.budget:
             self._items[row] = fragment
-            self._sizes[row] = len(raw)
-            self.size += len(raw)
+            self._sizes[row] = size
+            self.size += size
             while self.size > self.budget:
                 old, _ = self._items.popitem(last=False)
                 self.size -= self._sizes.pop(old)
         return fragment
+
+
+# An entry's objects besides its JSON and its key: the fragment, the bytes' header and a slot in
+# each of the two dictionaries.
+_ENTRY_OVERHEAD = 200
+
+
+def _entry_size(row: tuple[object, ...], raw: bytes) -> int:
+    """What an entry keeps alive: its JSON, and its key (the stored values, no longer held by
+    anything else once the page is sent), so the budget bounds the memory, not only the JSON."""
+    return len(raw) + sys.getsizeof(row) + sum(map(sys.getsizeof, row)) + _ENTRY_OVERHEAD
 
 
 class WireCodec:
