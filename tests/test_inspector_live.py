@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from mock_server import Settings, create_app
-from mock_server.http.ui.live import PUSH_INTERVAL
+from mock_server.http.ui.live import PUSH_INTERVAL, LiveUpdates
 from mock_server.serving import ThreadedServer
 from tests.conftest import START
 from tests.specs import SPECS
@@ -129,3 +129,13 @@ def test_the_server_stops_with_streams_open(app: Any) -> None:
         assert not reader.is_alive()
     # Each stream said goodbye itself: uvicorn did not have to cancel it.
     assert [e["event"] for e in told if e.get("event") == "closing"] == ["closing"] * 3
+
+
+def test_every_stream_pushes_one_version_per_tick() -> None:
+    """Requests keep coming while the streams wake one after another on a tick: all of them
+    still announce the same version, so their pages' reloads share one rendering."""
+    counter = iter(range(1, 1000))
+    live = LiveUpdates(lambda: (0,), lambda: next(counter), lambda: {"now": START})
+    first, second = live.message(7), live.message(7)
+    assert first == second and b'"seq":1' in first
+    assert b'"seq":2' in live.message(8)  # the next tick names the newest version

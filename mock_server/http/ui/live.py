@@ -38,6 +38,7 @@ class LiveUpdates:
         self.closed = False
         self.streams = 0
         self._count = threading.Condition()
+        self._pushed: tuple[int, bytes] | None = None  # this tick's message, once made
 
     def close(self) -> None:
         """End every stream (the server is shutting down)."""
@@ -54,9 +55,15 @@ class LiveUpdates:
             self._count.notify_all()
 
     def message(self, tick: int) -> bytes:
+        """The push of `tick`, the same for every stream: pages that reload on it name one
+        version (`v`) and share one rendering, however many requests came between streams."""
+        if self._pushed is not None and self._pushed[0] == tick:
+            return self._pushed[1]
         seq = self._seq()
         data = {**self._clock(), "seq": seq, "tick": tick}
-        return b"id: %d\nevent: change\ndata: %s\n\n" % (seq, orjson.dumps(data))
+        made = b"id: %d\nevent: change\ndata: %s\n\n" % (seq, orjson.dumps(data))
+        self._pushed = (tick, made)
+        return made
 
     async def stream(self, last_id: int | None) -> AsyncIterator[bytes]:
         self._opened(+1)
