@@ -26,6 +26,7 @@ from mock_server.domain.model import Consent
 from mock_server.domain.ports import Store
 from mock_server.domain.query import ConsentQuery
 from mock_server.domain.world import World
+from mock_server.services.background import in_background
 
 log = logging.getLogger("etelecom_sandbox.coverage")
 PREFIX = "coverage:"
@@ -211,12 +212,9 @@ class CoverageService:
 
 @contextlib.asynccontextmanager
 async def flushing(service: CoverageService) -> AsyncIterator[None]:
-    task = asyncio.create_task(service.run())
     try:
-        yield
+        async with in_background(service.run()):
+            yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         with contextlib.suppress(Exception):
             service.flush()  # what is left, before the store closes

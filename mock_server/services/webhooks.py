@@ -18,7 +18,7 @@ import ssl
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ from mock_server.domain.model import (
 )
 from mock_server.domain.ports import Store
 from mock_server.domain.world import World
+from mock_server.services.background import in_background
 from mock_server.services.webhook_faults import DeliveryFaults, Hold
 
 if TYPE_CHECKING:  # imported when the first webhook is sent: it is slow to import
@@ -301,12 +302,5 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-@contextlib.asynccontextmanager
-async def running(sender: WebhookService) -> AsyncIterator[None]:
-    task = asyncio.create_task(sender.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def running(sender: WebhookService) -> contextlib.AbstractAsyncContextManager[None]:
+    return in_background(sender.run())
