@@ -54,7 +54,9 @@ def receiving(path: str = "/etelecom-kit-hook") -> Iterator[Received]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     received.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # serve_forever looks for a shutdown every poll_interval (0.5 s by default): every receiver
+    # would add half a second to its test's end.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield received

@@ -4,6 +4,7 @@ plugin, tests, benchmarks)."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Callable
@@ -33,6 +34,19 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             self.on_ready()
+
+    async def main_loop(self) -> None:
+        """uvicorn's loop (a tick each 0.1 s: the date header, limits, supervisor pings), but a
+        stop is seen within 10 ms, not at the next tick: tests start and stop many servers."""
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            for _ in range(10):
+                await asyncio.sleep(0.01)
+                if self.should_exit:
+                    break
+            should_exit = await self.on_tick(counter)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         close_streams(self.config.app)  # live streams end, so their connections can close

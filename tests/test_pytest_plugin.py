@@ -73,7 +73,7 @@ def test_webhooks_and_journal(etelecom_sandbox):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     try:
         etelecom_sandbox.set_webhook(f"http://127.0.0.1:{server.server_address[1]}/")
         create(etelecom_sandbox, phone="0900000002")

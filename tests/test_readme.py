@@ -166,16 +166,20 @@ def test_every_server_command_starts(command: str, tmp_path: Path) -> None:
                 "--consents",
                 "50",
                 "--out",
-                str(ROOT / "big.jsonl"),
+                str(tmp_path / "big.jsonl"),
             ],
             check=True,
         )
+    # serve runs in a folder of its own (its default SQLite file lands there), beside the
+    # README's fixtures; make needs the Makefile.
+    (tmp_path / "fixtures").symlink_to(ROOT / "fixtures")
+    errors = (tmp_path / "stderr").open("w+")
     process = subprocess.Popen(
         words,
-        cwd=ROOT,
+        cwd=ROOT if words[0] == "make" else tmp_path,
         env=env(),
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=errors,
         text=True,
         start_new_session=True,
     )
@@ -183,12 +187,14 @@ def test_every_server_command_starts(command: str, tmp_path: Path) -> None:
         seen: list[str] = []
         while not any(READY.search(line) for line in seen):  # make echoes its command first
             line = read_line(process.stdout, timeout=300)
-            assert line, (command, seen)  # the process ended without saying it was ready
+            if not line:  # the process ended without saying it was ready
+                errors.seek(0)
+                pytest.fail(f"{command}: {seen}\n{errors.read()}")
             seen.append(line)
     finally:
         os.killpg(process.pid, signal.SIGTERM)  # make and the server it started
         process.wait(30)
-        (ROOT / "big.jsonl").unlink(missing_ok=True)
+        errors.close()
         if process.stdout:
             process.stdout.close()
 

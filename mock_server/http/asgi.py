@@ -4,7 +4,6 @@ runs webhook delivery."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -27,8 +26,8 @@ from mock_server.http.fault_edge import FaultEdge, Holds
 from mock_server.http.faults import FaultGate
 from mock_server.http.guard import Guard, GuardMiddleware
 from mock_server.http.internal import InternalErrors
-from mock_server.http.journal import Journal, JournalMiddleware
-from mock_server.http.twirp import ErrorTable, TwirpError, bad_route
+from mock_server.http.journal import Journal, JournalClock, JournalMiddleware
+from mock_server.http.twirp import CODES, ErrorTable, TwirpError, bad_route
 from mock_server.http.ui.context import Inspector
 from mock_server.http.ui.layout import clock_data
 from mock_server.http.ui.live import LiveUpdates
@@ -102,20 +101,6 @@ def not_simulated(facts: SpecFacts) -> Callable[[Request], Awaitable[Response]]:
         )
 
     return endpoint
-
-
-def _last_known(now_ms: Callable[[], int]) -> Callable[[], int]:
-    """The journal's clock: the store's, or while the store cannot be reached, the time it
-    last read (the journal records the 503s of an outage too)."""
-    last = 0
-
-    def now() -> int:
-        nonlocal last
-        with contextlib.suppress(Unavailable):
-            last = now_ms()
-        return last
-
-    return now
 
 
 def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSettings) -> SandboxApp:
@@ -195,7 +180,8 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
             yield
         services.close()
 
-    journal_clock = _last_known(services.clock.now_ms)
+    lost = facts.status_by_code[CODES[Unavailable]]
+    journal_clock = JournalClock(services.clock.now_ms, lost)
     app = SandboxApp(
         routes=routes,
         exception_handlers={

@@ -25,6 +25,7 @@ from mock_server.domain.errors import Unavailable
 from mock_server.domain.faults import AFTER, DELAY, Fault
 from mock_server.domain.paging import FIRST_PAGE, Page, PageRequest
 from mock_server.http.journal import ENTRY_KEY
+from mock_server.http.twirp import CODES
 from mock_server.services.shops import ShopService
 
 SHOP_KEY = "etelecom_sandbox.shop"  # scope: the shop id a wire request authenticated as
@@ -114,6 +115,8 @@ class WireCoverage:
             return
         shop_id: Any = scope.get(SHOP_KEY)
         if shop_id is None:
+            if code == CODES[Unavailable]:  # before the shop was known: the store is lost
+                return
             shop_id = self._owner(scope, path, code, authorization)
             if shop_id is None:
                 return
@@ -127,7 +130,7 @@ class WireCoverage:
         if scheme.lower() != "bearer" or not key.strip():
             return None
         found = None
-        with contextlib.suppress(Unavailable):
+        with contextlib.suppress(Unavailable):  # lost since the refusal
             found = self.shops.owner(key.strip())
         if found is None:
             return None

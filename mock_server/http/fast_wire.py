@@ -26,7 +26,12 @@ from mock_server.domain.timefmt import format_rfc3339
 from mock_server.http.bodies import json_object
 from mock_server.http.coverage import WireCoverage
 from mock_server.http.faults import FaultGate
-from mock_server.http.journal import BODY_LIMIT, ENTRY_KEY, Journal
+from mock_server.http.journal import (
+    BODY_LIMIT,
+    ENTRY_KEY,
+    Journal,
+    JournalClock,
+)
 from mock_server.http.redact import redact
 from mock_server.http.twirp import ErrorTable, TwirpError
 from mock_server.services import Services
@@ -53,12 +58,12 @@ class FastWire:
         errors: ErrorTable,
         gate: FaultGate,
         journal: Journal,
-        now_ms: Callable[[], int],
+        clock: JournalClock,
         coverage: WireCoverage,
     ) -> None:
         self.routes = routes
         self.coverage = coverage
-        self.now_ms = now_ms  # the journal's clock, which outlives an outage of the store
+        self.clock = clock  # the journal's, which outlives an outage of the store
         self.services = services
         self.errors = errors
         self.gate = gate
@@ -142,7 +147,7 @@ class FastWire:
     ) -> None:
         secrets = (bearer, *self.journal.secrets)
         entry: dict[str, Any] = {
-            "at": format_rfc3339(self.now_ms()),
+            "at": format_rfc3339(self.clock.at(status)),  # faults take the other road
             "method": "POST",
             "path": scope["path"],
             "query": scope.get("query_string", b"").decode("latin-1"),

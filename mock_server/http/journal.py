@@ -12,6 +12,7 @@ body is kept up to a size limit. The inspector's own pages are not journaled.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +21,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.domain.errors import Unavailable
 from mock_server.domain.faults import TRUNCATE
 from mock_server.domain.timefmt import format_rfc3339
 from mock_server.http.fault_edge import context_of
@@ -89,11 +91,30 @@ def _decode(raw: bytes) -> Any:
         return raw[:BODY_LIMIT].decode("utf-8", "replace")
 
 
+class JournalClock:
+    """The journal's clock: the store's, or the time it last read while the store cannot be
+    reached (the journal records the 503s of an outage too). A request the store already
+    failed (answered `lost_status`, and no fault made it) does not ask it again: each ask
+    would wait out the store's timeout."""
+
+    def __init__(self, now_ms: Callable[[], int], lost_status: int) -> None:
+        self._now_ms = now_ms
+        self._lost_status = lost_status
+        self._last = 0
+
+    def at(self, status: int, faulted: bool = False) -> int:
+        """The virtual time to record a request that was answered `status`."""
+        if status != self._lost_status or faulted:
+            with contextlib.suppress(Unavailable):
+                self._last = self._now_ms()
+        return self._last
+
+
 class JournalMiddleware:
-    def __init__(self, app: ASGIApp, journal: Journal, now_ms: Callable[[], int]) -> None:
+    def __init__(self, app: ASGIApp, journal: Journal, clock: JournalClock) -> None:
         self.app = app
         self.journal = journal
-        self.now_ms = now_ms
+        self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -125,8 +146,10 @@ class JournalMiddleware:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
             secrets = (bearer(scope["headers"]), *self.journal.secrets)
+            context = context_of(scope)
+            faulted = context is not None and context.fault is not None
             entry = {
-                "at": format_rfc3339(self.now_ms()),
+                "at": format_rfc3339(self.clock.at(status, faulted)),
                 "method": scope["method"],
                 "path": path,
                 "query": scope.get("query_string", b"").decode("latin-1"),
@@ -136,7 +159,6 @@ class JournalMiddleware:
                 "request": redact(bytes(request[:BODY_LIMIT]), secrets),
                 "response": redact(bytes(response[:BODY_LIMIT]), secrets),
             }
-            context = context_of(scope)
             if context is not None and context.fault is not None:
                 fault = context.fault
                 entry["fault"] = {

@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # imported when the first webhook is sent: it is slow to impo
 
 log = logging.getLogger("etelecom_sandbox.webhooks")
 TICK_SECONDS = 0.1
+LOST_PAUSE_SECONDS = 1.0
 LEASE_MARGIN_SECONDS = 5.0
 MIN_TIMEOUT_SECONDS = 0.05
 
@@ -283,8 +284,10 @@ class WebhookService:
                 except Exception:  # keep serving; the next tick tries again
                     log.exception("webhook delivery failed")
                 # A backlog is sent without pause (each OA's events one after another, in
-                # order); only a quiet outbox waits for the next tick.
-                await asyncio.sleep(0 if tried else TICK_SECONDS)
+                # order); only a quiet outbox waits for the next tick. While the store is lost
+                # each try holds the event loop for the store's timeout, and so every request
+                # behind it: it tries again less often.
+                await asyncio.sleep(LOST_PAUSE_SECONDS if lost else 0 if tried else TICK_SECONDS)
 
 
 def _client() -> httpx.AsyncClient:
