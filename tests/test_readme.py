@@ -21,13 +21,11 @@ import httpx
 import pytest
 import yaml
 
-from mock_server import Settings, create_app
+from mock_server import Settings
 from mock_server.domain.timefmt import parse_rfc3339
-from mock_server.serving import ThreadedServer
 from tests.inline_pytest import fresh_warning_filters
 from tests.postgres import fresh_schema
-from tests.processes import READY, read_line, serving_all
-from tests.specs import SPECS
+from tests.processes import READY, read_line, serving_all, serving_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -93,14 +91,14 @@ def block_id(block: tuple[str, bool]) -> str:
 
 @pytest.mark.parametrize("block", shell_blocks(), ids=block_id)
 def test_every_shell_block_runs_against_a_sandbox(block: tuple[str, bool], tmp_path: Path) -> None:
-    """Each block, as written, against a sandbox of its own."""
-    settings = Settings(store="memory", clock_start="2026-01-01T00:00:00Z", clock_rate=0)
-    server = ThreadedServer(create_app(settings, SPECS)).start()
-    port = server.url.rsplit(":", 1)[1]
+    """Each block, as written, against a sandbox of its own, started by `serve` (in this
+    process): the contract block's `--base-url` run is the kit passing against `serve`."""
     body, live = block
-    try:
+    args = ["--store", "memory", "--clock-start", "2026-01-01T00:00:00Z", "--clock-rate", "0"]
+    with serving_in_process(args) as (url, _):
+        port = url.rsplit(":", 1)[1]
         if live:
-            body = live_rehearsal(body, server.url)
+            body = live_rehearsal(body, url)
         script = CURL_FAILS_ON_ERRORS + body.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
         result = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],
@@ -110,8 +108,6 @@ def test_every_shell_block_runs_against_a_sandbox(block: tuple[str, bool], tmp_p
             text=True,
             timeout=300,  # a guard against a hang: the kit blocks take tens of seconds
         )
-    finally:
-        server.stop()
     assert result.returncode == 0, f"{body}\n{result.stdout}\n{result.stderr}"
     # Each kit run reported (the kit's line), and `contract` its summary: no failure.
     contract = body.count("etelecom-sandbox contract ")

@@ -15,7 +15,7 @@ from contract_tests.redact import MASK
 from contract_tests.specfacts import facts
 from mock_server import Settings
 from mock_server.domain.phones import normalize_phone
-from tests.contract.broken import echoes_keys
+from tests.contract.broken import BROKEN, echoes_keys
 from tests.contract.servers import Recorder, run_cli, run_pytest, sandbox_app, serving
 
 pytestmark = pytest.mark.slow  # each runs the kit's quick profile
@@ -25,6 +25,7 @@ OA = str(DEMO.demo_oa_ids[0])
 LIVE = ["--assume-live", "--quick", "--api-key", DEMO.demo_api_key]
 LIVE += ["--partner-key", DEMO.demo_shop_key]
 WRITES = {op.path for op in facts().operations if op.writes}
+NUMBER_IDS = BROKEN["returns an id as a number"][1]  # what the kit says of ids as numbers
 REQUEST_CONSENT = {op.path for op in facts().operations if op.name == "RequestConsent"}
 
 
@@ -85,9 +86,12 @@ def test_keys_appear_in_no_output_and_no_report(
     # Nor anything written straight to this process's stdout or stderr during the runs.
     written = capfd.readouterr()
     for run in (cli, direct):
-        # Ids come back as numbers: the run fails and prints answers, which echo the keys.
+        # Ids come back as numbers: the run fails, names the rule and prints answers, which
+        # echo the keys.
         assert run.code == 1, run.out
+        assert NUMBER_IDS in run.out and "<failure" in run.junit and NUMBER_IDS in run.junit
         assert MASK in run.out + run.junit
         for text in (run.out, run.err, run.junit, written.out, written.err):
             for secret in (key, partner_key, key.split(":")[1], partner_key.split(":")[1]):
                 assert secret not in text
+    assert " 0 failed," not in cli.out.strip().splitlines()[-1]  # the CLI's summary says so
