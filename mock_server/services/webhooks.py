@@ -115,25 +115,27 @@ class WebhookService:
     ) -> int:
         """One attempt at the oldest pending event of each OA that is due; how many were tried.
         Attempts end by `deadline` (wall clock) when one is given."""
+        tried, _ = await self._claim_and_deliver(client, skip_backoff, deadline)
+        return tried
+
+    async def _claim_and_deliver(
+        self, client: httpx.AsyncClient, skip_backoff: bool, deadline: float | None
+    ) -> tuple[int, int]:
+        """How many attempts were made, and at how many OAs' events (claimed by this process)."""
         lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
         async with lock:
-            return await self._deliver_due(client, skip_backoff, deadline)
-
-    async def _deliver_due(
-        self, client: httpx.AsyncClient, skip_backoff: bool, deadline: float | None
-    ) -> int:
-        # Claimed in the store: another process serving the same store sends none of these.
-        lease = self.rules.timeout_seconds * 2 + LEASE_MARGIN_SECONDS
-        entries = self.store.claim_outbox(self.owner, self.wall(), lease, not skip_backoff)
-        holds = self.faults.holds() if self.faults else {}
-        tried = 0
-        for entry in entries:
-            timeout = self.rules.timeout_seconds
-            if deadline is not None:
-                timeout = max(MIN_TIMEOUT_SECONDS, min(timeout, deadline - self.wall()))
-            hold = holds.get(entry.id)
-            tried += await self._deliver(client, entry, hold, skip_backoff, timeout)
-        return tried
+            # Claimed in the store: another process serving the same store sends none of these.
+            lease = self.rules.timeout_seconds * 2 + LEASE_MARGIN_SECONDS
+            entries = self.store.claim_outbox(self.owner, self.wall(), lease, not skip_backoff)
+            holds = self.faults.holds() if self.faults else {}
+            tried = 0
+            for entry in entries:
+                timeout = self.rules.timeout_seconds
+                if deadline is not None:
+                    timeout = max(MIN_TIMEOUT_SECONDS, min(timeout, deadline - self.wall()))
+                hold = holds.get(entry.id)
+                tried += await self._deliver(client, entry, hold, skip_backoff, timeout)
+            return tried, len(entries)
 
     async def _deliver(
         self,
@@ -255,13 +257,24 @@ class WebhookService:
         deadline = self.wall() + self.rules.drain_seconds
         async with _client() as client:
             while self.wall() < deadline:
-                if await self.deliver_due(client, skip_backoff=True, deadline=deadline):
+                tried, claimed = await self._claim_and_deliver(client, True, deadline)
+                if tried:
                     continue
                 if not self.store.outbox_counts().get(PENDING):
                     break
+                if claimed and self._only_virtual_holds(claimed):
+                    break  # waiting would change nothing
                 await asyncio.sleep(TICK_SECONDS)  # another worker holds the rest
         counts = self.store.outbox_counts()
         return {state: counts.get(state, 0) for state in OUTBOX_STATES}
+
+    def _only_virtual_holds(self, claimed: int) -> bool:
+        """Whether every OA's next event is this process's and waits on a frozen clock (held
+        by a virtual delay, or for the event it is to follow): no wall time will free one."""
+        if self.world.clock.state.rate:
+            return False
+        pending = self.store.pending_outbox()
+        return claimed == len({(e.shop_id, e.oa_id) for e in pending})
 
     async def run(self) -> None:
         """Background loop of a serving sandbox: move the world on, send what is due."""
