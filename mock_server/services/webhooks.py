@@ -111,7 +111,7 @@ class WebhookService:
         return entry
 
     async def deliver_due(
-        self, client: httpx.AsyncClient, skip_backoff: bool = False, deadline: float | None = None
+        self, client: Sender, skip_backoff: bool = False, deadline: float | None = None
     ) -> int:
         """One attempt at the oldest pending event of each OA that is due; how many were tried.
         Attempts end by `deadline` (wall clock) when one is given."""
@@ -119,7 +119,7 @@ class WebhookService:
         return tried
 
     async def _claim_and_deliver(
-        self, client: httpx.AsyncClient, skip_backoff: bool, deadline: float | None
+        self, client: Sender, skip_backoff: bool, deadline: float | None
     ) -> tuple[int, int]:
         """How many attempts were made, and at how many OAs' events (claimed by this process)."""
         lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
@@ -139,7 +139,7 @@ class WebhookService:
 
     async def _deliver(
         self,
-        client: httpx.AsyncClient,
+        client: Sender,
         entry: OutboxEntry,
         hold: Hold | None,
         skip_wall: bool,
@@ -184,7 +184,7 @@ class WebhookService:
 
     async def _attempt(
         self,
-        client: httpx.AsyncClient,
+        client: Sender,
         entry: OutboxEntry,
         timeout: float,
         rule_id: str = "",
@@ -200,18 +200,12 @@ class WebhookService:
             self._record(entry, status, error, rule_id, copy=True)
 
     async def _send(
-        self, client: httpx.AsyncClient, entry: OutboxEntry, timeout: float
+        self, client: Sender, entry: OutboxEntry, timeout: float
     ) -> tuple[int | None, str]:
         status: int | None = None
         error = ""
         try:
-            response = await client.post(
-                entry.url,
-                content=entry.payload,
-                headers={"Content-Type": "application/json"},
-                timeout=timeout,
-            )
-            status = response.status_code
+            status = await client.post(entry.url, entry.payload.encode(), timeout)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
         except Exception as exc:  # any failure to send is a failed attempt, logged, never a 500
@@ -255,7 +249,7 @@ class WebhookService:
         with self.store.transaction():
             self.world.advance()
         deadline = self.wall() + self.rules.drain_seconds
-        async with _client() as client:
+        async with Sender() as client:
             while self.wall() < deadline:
                 tried, claimed = await self._claim_and_deliver(client, True, deadline)
                 if tried:
@@ -279,7 +273,7 @@ class WebhookService:
     async def run(self) -> None:
         """Background loop of a serving sandbox: move the world on, send what is due."""
         lost = False  # the store is unreachable: said once, until it is back
-        async with _client() as client:
+        async with Sender() as client:
             while True:
                 tried = 0
                 try:
@@ -303,10 +297,30 @@ class WebhookService:
                 await asyncio.sleep(LOST_PAUSE_SECONDS if lost else 0 if tried else TICK_SECONDS)
 
 
-def _client() -> httpx.AsyncClient:
-    import httpx
+class Sender:
+    """The HTTP client deliveries go through, made at the first one: httpx and the system's
+    TLS defaults take a tenth of a second to load, which a sandbox's start need not wait for
+    (most never send a webhook)."""
 
-    return httpx.AsyncClient(verify=_tls_context())
+    def __init__(self) -> None:
+        self._client: httpx.AsyncClient | None = None
+
+    async def post(self, url: str, content: bytes, timeout: float) -> int:
+        """POST `content` as JSON; the answer's status (an exception if there is none)."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(verify=_tls_context())
+        headers = {"Content-Type": "application/json"}
+        response = await self._client.post(url, content=content, headers=headers, timeout=timeout)
+        return response.status_code
+
+    async def __aenter__(self) -> Sender:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 @functools.cache
