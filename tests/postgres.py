@@ -45,7 +45,17 @@ def emptied(url: str) -> str:
     with psycopg.connect(url, autocommit=True) as db:
         found = db.execute("SELECT to_regclass('consents') IS NOT NULL").fetchone()
         if found and found[0]:
-            db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
+            # DELETE, not TRUNCATE: a test leaves a few rows, which DELETE empties in a
+            # millisecond where TRUNCATE takes 30 (it makes every table's files anew).
+            sequences = db.execute(  # identity columns' too, which information_schema omits
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            ).fetchall()
+            with db.transaction():
+                for table in TABLES:
+                    db.execute(f"DELETE FROM {table}")
+                for (sequence,) in sequences:
+                    db.execute(f"ALTER SEQUENCE {sequence} RESTART")
     return url
 
 
