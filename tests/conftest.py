@@ -166,40 +166,64 @@ def shop(live: TestClient) -> Api:
 JSON_CALLS = {"Content-Type": "application/json"}
 
 
-# The longest tests (tens of seconds of CPU each), by node id.
+# The longest tests (seconds of CPU each), by node id less parameters, longest first.
 LONGEST = (
     "tests/test_readme.py::test_every_shell_block_runs_against_a_sandbox",
-    "tests/test_pytest_plugin.py::test_plugin_under_xdist",
-    "tests/test_lifecycle_model.py::test_lifecycle_model_memory",
     "tests/contract/test_live_safety.py::test_keys_appear_in_no_output_and_no_report",
+    "tests/contract/test_kit_runs.py::test_contract_quick_in_process_passes_with_junit_and_a_summary",
+    "tests/test_postgres_outage.py::test_a_lost_database_answers_unavailable_and_the_instance_recovers",
+    "tests/contract/test_live_safety.py::test_with_permission_live_writes_use_only_the_test_phones",
+    "tests/test_pytest_plugin.py::test_plugin_under_xdist",
+)
+# Modules whose tests share something costly, started once per worker that runs one of them:
+# all their tests run on one worker. (xdist's own xdist_group marks name the group by changing
+# the node id, which pytest 9.2 no longer reads: they would group nothing.)
+ONE_WORKER = (
+    "tests/ui/test_inspector_browser.py",  # one Chromium
+    "tests/test_workers.py",  # `serve --workers 2` on each store
+    "tests/test_instances.py",  # three instances on one database
 )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The longest tests first, then the other slow ones, so that none starts last and keeps one
-    worker busy while the other has nothing left to do. Under xdist, dealt like cards: each
-    worker starts on its own contiguous share (pytest_xdist_make_scheduler), and so each share
-    opens with its part of the longest tests."""
+    worker busy while the other has nothing left to do. Under `--dist load`, dealt like cards:
+    each worker starts on its own contiguous share (pytest_xdist_make_scheduler), and so each
+    share opens with its part of the longest tests."""
 
     def rank(item: pytest.Item) -> int:
-        if item.nodeid in LONGEST:
-            return LONGEST.index(item.nodeid)
+        name = item.nodeid.split("[")[0]
+        if name in LONGEST:
+            return LONGEST.index(name)
         return len(LONGEST) + (item.get_closest_marker("slow") is None)
 
     items.sort(key=rank)
+    if getattr(config.option, "loadgroup", False):
+        return  # ModuleGroups hands out the tests in this order
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     items[:] = [item for share in range(workers) for item in items[share::workers]]
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`-n N` (xdist's `load`) with work stealing: each worker starts on its contiguous share of
-    the tests, in the order above, and a worker out of tests takes half of another's queue.
-    (`load` would hand the first worker all the longest tests in one batch.) An explicit --dist
-    stays."""
-    if config.getvalue("dist") != "load":
+    """`--dist loadgroup`: the ONE_WORKER modules each go to one worker, whole; every other test
+    on its own, in the order above, to whichever worker runs low. `-n N` (xdist's `load`): work
+    stealing, each worker starting on its contiguous share of the tests and a worker out of
+    tests taking half of another's queue (`load` would hand the first worker all the longest
+    tests in one batch). Any other --dist stays xdist's."""
+    dist = config.getvalue("dist")
+    if dist == "loadgroup":
+        from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+        class ModuleGroups(LoadScopeScheduling):  # type: ignore[misc]
+            def _split_scope(self, nodeid: str) -> str:
+                module = nodeid.split("::", 1)[0]
+                return module if module in ONE_WORKER else nodeid
+
+        return ModuleGroups(config, log)
+    if dist != "load":
         return None
-    from xdist.scheduler import WorkStealingScheduling  # type: ignore[import-untyped]
+    from xdist.scheduler import WorkStealingScheduling
 
     return WorkStealingScheduling(config, log)
 

@@ -22,7 +22,7 @@ from tests.postgres import fresh_schema
 from tests.processes import serving, serving_all
 from tests.test_lifecycle import AGREES
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("instances")]
+pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
 
 

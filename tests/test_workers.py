@@ -19,7 +19,7 @@ from tests.postgres import fresh_schema
 from tests.processes import invoke, serving
 from tests.test_lifecycle import AGREES
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("workers")]
+pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {DEMO.demo_api_key}"}
 
 

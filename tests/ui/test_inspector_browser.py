@@ -17,7 +17,7 @@ from tests.ui.browser import screenshot
 from tests.ui.conftest import Wire
 
 # One worker runs them all, one after another: the browser starts once for the module.
-pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("browser")]  # one Chromium
+pytestmark = pytest.mark.ui
 
 SHOP = DEMO.demo_shop_id
 VIEWS = (
