@@ -15,6 +15,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
@@ -117,6 +118,10 @@ def test_every_shell_block_runs_against_a_sandbox(block: tuple[str, bool], tmp_p
     assert len(summaries) == contract, result.stdout
     if "--out big.jsonl" in body:
         assert (tmp_path / "big.jsonl").exists()  # the datasets block made its file
+    if "--junit contract.xml" in body:  # every suite ran, and passed
+        suite = ET.parse(tmp_path / "contract.xml").getroot().find("testsuite")
+        assert suite is not None and int(suite.get("tests", 0)) > 50
+        assert (suite.get("failures"), suite.get("errors")) == ("0", "0")
 
 
 def test_the_blocks_are_all_run() -> None:

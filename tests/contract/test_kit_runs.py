@@ -31,13 +31,16 @@ def test_pytest_pyargs_takes_the_kit_options_from_any_directory(tmp_path: Path) 
 def test_contract_quick_in_process_passes_with_junit_and_a_summary(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    # The suites of one operation, whose data need the Unicode tables: what the process does
+    # around its suites is the point here. The README's contract block runs them all so.
+    env["PYTEST_ADDOPTS"] = "-k CheckConsent"
     run = run_cli_process("contract", ["--quick"], tmp_path, env)
     assert run.code == 0, run.out
     summary = run.out.strip().splitlines()[-1]
     assert summary.startswith("contract: ") and "0 failed, 0 errors" in summary
     assert "against an in-process sandbox (profile quick)" in summary
     suite = ET.fromstring(run.junit).find("testsuite")
-    assert suite is not None and int(suite.get("tests", 0)) > 50
+    assert suite is not None and int(suite.get("tests", 0)) >= 4
     assert not list(tmp_path.glob(".hypothesis"))  # the run leaves nothing behind
     # but Hypothesis' Unicode tables, for the next run, in the user's cache folder
     assert list((tmp_path / "cache/etelecom-sandbox/hypothesis/unicode_data").rglob("*.gz"))
