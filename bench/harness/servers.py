@@ -42,14 +42,23 @@ def sandbox_cli() -> list[str]:
 
 @contextlib.contextmanager
 def sandbox(
-    store: str, stored: int, tmp: Path, starts: list[ServerStart], workers: int = 1
+    store: str,
+    stored: int,
+    tmp: Path,
+    starts: list[ServerStart],
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """The sandbox on `store` with `stored` consents (bench/dataset.py), served until the block
-    ends; `workers` > 1 serves a SQLite file with `serve --workers N`. How long the set-up took
-    is appended to `starts`."""
+    ends; `workers` > 1 serves a SQLite file with `serve --workers N`; `env` is added to the
+    server's environment (ETELECOM_SANDBOX_* settings). How long the set-up took is appended to
+    `starts`."""
     name = f"sandbox-{store}-{stored}" + (f"-{workers}-workers" if workers > 1 else "")
     if store == "postgresql":
-        with postgres.schema(tmp) as url, instances(url, 1, stored, tmp, starts) as servers:
+        with (
+            postgres.schema(tmp) as url,
+            instances(url, 1, stored, tmp, starts, env) as servers,
+        ):
             yield servers[0]
         return
     if workers > 1 and store != "sqlite":
@@ -58,7 +67,7 @@ def sandbox(
     argv = _sandbox_argv(store, stored, path, starts)
     argv += ["--workers", str(workers)] if workers > 1 else []
     try:
-        with running(name, argv, tmp) as server:
+        with running(name, argv, tmp, env) as server:
             how = "spawn to ready" + (
                 " (interpreter, spec, insert_many)" if store == "memory" else ""
             )
@@ -119,10 +128,16 @@ def _sandbox_argv(store: str, stored: int, path: Path, starts: list[ServerStart]
 
 @contextlib.contextmanager
 def instances(
-    url: str, count: int, stored: int, tmp: Path, starts: list[ServerStart]
+    url: str,
+    count: int,
+    stored: int,
+    tmp: Path,
+    starts: list[ServerStart],
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[list[Server]]:
     """`count` sandbox processes (the CLI) on one PostgreSQL store holding the demo shop and
-    `stored` consents; the cluster's processes count as their work."""
+    `stored` consents, `env` added to their environment; the cluster's processes count as
+    their work."""
     started = time.perf_counter()
     loaded = fill(url, stored)
     seconds = round(time.perf_counter() - started, 2)
@@ -131,7 +146,8 @@ def instances(
     with contextlib.ExitStack() as stack:
         servers = []
         for n in range(count):
-            server = stack.enter_context(running(f"sandbox-postgresql-{stored}-{n}", argv, tmp))
+            name = f"sandbox-postgresql-{stored}-{n}"
+            server = stack.enter_context(running(name, argv, tmp, env))
             starts.append(ServerStart("postgresql", loaded, round(server.ready_s, 2), "spawn"))
             servers.append(dataclasses.replace(server, helpers=lambda: postgres.pids(tmp)))
         yield servers
