@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import time
@@ -11,7 +12,6 @@ from typing import Any, NoReturn
 
 import click
 
-from contract_tests.cli import contract, drift
 from mock_server.extras import need_extra
 from mock_server.hosts import is_loopback
 from mock_server.settings import Settings, settings_from_env
@@ -32,7 +32,30 @@ def progress(label: str, length: int) -> Iterator[Any]:
         yield bar
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Subcommands that live in other packages, imported only when they run or are listed:
+    `serve` starts without loading the contract kit's CLI."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy  # name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = self.lazy[cmd_name].partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={"contract": "contract_tests.cli:contract", "drift": "contract_tests.cli:drift"},
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="etelecom-consent-sandbox", prog_name="etelecom-sandbox")
 def main() -> None:
     """A stateful sandbox of eTelecom's Zalo Cloud consent API."""
@@ -249,9 +272,6 @@ def run() -> None:
         fail("aborted")
     raise SystemExit(code if isinstance(code, int) else 0)
 
-
-main.add_command(contract)
-main.add_command(drift)
 
 if __name__ == "__main__":
     run()
