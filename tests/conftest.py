@@ -144,6 +144,16 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def refusing_client() -> Iterator[TestClient]:
+    """A sandbox on the memory store, for requests refused for their form (route, method,
+    Content-Type, body, fields) whatever the store: one store is enough. Requests that are
+    accepted run on every store (`client`)."""
+    settings = Settings(store="memory", clock_start=START, clock_rate=0, **QUIET)
+    with TestClient(create_app(settings, SPECS)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
 def api(client: TestClient) -> Api:
     return Api(client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
 

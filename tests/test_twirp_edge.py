@@ -29,8 +29,8 @@ def assert_twirp(response: object, code: str, status: int) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
-def test_only_post_is_routed(client: TestClient, method: str) -> None:
-    body = assert_twirp(client.request(method, LIST, headers=AUTH), "bad_route", 404)
+def test_only_post_is_routed(refusing_client: TestClient, method: str) -> None:
+    body = assert_twirp(refusing_client.request(method, LIST, headers=AUTH), "bad_route", 404)
     assert method in str(body["msg"])
     assert body["meta"] == {"twirp_invalid_route": f"{method} {LIST}"}
 
@@ -38,15 +38,17 @@ def test_only_post_is_routed(client: TestClient, method: str) -> None:
 @pytest.mark.parametrize(
     "path", ["/v1/shop.Zalo/Nope", "/v1/shop.Zalo/requestconsent", "/", "/twirp/x", "/v1/shop"]
 )
-def test_unknown_path_is_bad_route(client: TestClient, path: str) -> None:
-    body = assert_twirp(client.post(path, json={}, headers=AUTH), "bad_route", 404)
+def test_unknown_path_is_bad_route(refusing_client: TestClient, path: str) -> None:
+    body = assert_twirp(refusing_client.post(path, json={}, headers=AUTH), "bad_route", 404)
     assert path in str(body["msg"])
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
-def test_wrong_content_type_is_bad_route(client: TestClient, content_type: str) -> None:
+def test_wrong_content_type_is_bad_route(refusing_client: TestClient, content_type: str) -> None:
     headers = {**AUTH, "Content-Type": content_type}
-    body = assert_twirp(client.post(LIST, content=b"{}", headers=headers), "bad_route", 404)
+    body = assert_twirp(
+        refusing_client.post(LIST, content=b"{}", headers=headers), "bad_route", 404
+    )
     assert "Content-Type" in str(body["msg"])
 
 
@@ -56,9 +58,11 @@ def test_content_type_parameters_are_ignored(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("raw", [b"{", b"", b"nul", b"[1,2]", b'"text"', b"42", b"\xff\xfe"])
-def test_undecodable_or_non_object_json_is_malformed(client: TestClient, raw: bytes) -> None:
+def test_undecodable_or_non_object_json_is_malformed(
+    refusing_client: TestClient, raw: bytes
+) -> None:
     headers = {**AUTH, "Content-Type": "application/json"}
-    assert_twirp(client.post(LIST, content=raw, headers=headers), "malformed", 400)
+    assert_twirp(refusing_client.post(LIST, content=raw, headers=headers), "malformed", 400)
 
 
 def test_every_code_has_twirps_status() -> None:

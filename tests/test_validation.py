@@ -5,8 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
-from tests.conftest import Api
+from tests.conftest import DEMO, DEMO_OA, Api
+
+
+@pytest.fixture
+def refusing(refusing_client: TestClient) -> Api:
+    """The demo shop, for requests validation refuses (before any store is asked)."""
+    return Api(refusing_client, DEMO.demo_api_key, DEMO.demo_shop_key, DEMO_OA)
 
 
 def error(api: Api, method: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -34,9 +41,9 @@ def error(api: Api, method: str, body: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_bad_filter_names_path_and_allowed_values(
-    api: Api, filter_: dict[str, Any], path: str, mentions: list[str]
+    refusing: Api, filter_: dict[str, Any], path: str, mentions: list[str]
 ) -> None:
-    result = error(api, "ListRequestConsent", {"filter": filter_})
+    result = error(refusing, "ListRequestConsent", {"filter": filter_})
     assert result["msg"].startswith(path + " ")
     assert result["meta"] == {"argument": path}
     for text in mentions:
@@ -55,8 +62,8 @@ def test_bad_filter_names_path_and_allowed_values(
         ({"after": 5}, "paging.after"),
     ],
 )
-def test_bad_paging(api: Api, paging: dict[str, Any], path: str) -> None:
-    result = error(api, "ListRequestConsent", {"paging": paging})
+def test_bad_paging(refusing: Api, paging: dict[str, Any], path: str) -> None:
+    result = error(refusing, "ListRequestConsent", {"paging": paging})
     assert result["meta"]["argument"] == path
 
 
@@ -77,29 +84,29 @@ def test_bad_paging(api: Api, paging: dict[str, Any], path: str) -> None:
         ({"oa_id": "0123"}, "oa_id"),
     ],
 )
-def test_bad_request_consent_fields(api: Api, change: dict[str, Any], path: str) -> None:
+def test_bad_request_consent_fields(refusing: Api, change: dict[str, Any], path: str) -> None:
     body = {
-        "oa_id": api.oa_id,
+        "oa_id": refusing.oa_id,
         "phone": "0912345678",
         "call_type": "audio",
         "reason_code": "update_order",
         **change,
     }
-    result = error(api, "RequestConsent", body)
+    result = error(refusing, "RequestConsent", body)
     assert result["meta"] == {"argument": path}
     assert result["msg"].startswith(path + " ")
 
 
 @pytest.mark.parametrize("missing", ["oa_id", "phone", "call_type", "reason_code"])
-def test_missing_required_field(api: Api, missing: str) -> None:
+def test_missing_required_field(refusing: Api, missing: str) -> None:
     body = {
-        "oa_id": api.oa_id,
+        "oa_id": refusing.oa_id,
         "phone": "0912345678",
         "call_type": "audio",
         "reason_code": "update_order",
     }
     del body[missing]
-    result = error(api, "RequestConsent", body)
+    result = error(refusing, "RequestConsent", body)
     assert result["msg"] == f"{missing} is required"
 
 
