@@ -33,6 +33,9 @@ class SpecFacts(SpecDocument):
         self.default_limit = int(limit["x-default-limit"])
         self.phone_pattern: str = self.schemas["Phone"]["pattern"]
         self._validators: dict[str, Any] = {}
+        # Each schema node's listed values, by the node's id (the node is kept with its answer:
+        # an id is reused only once its node is gone).
+        self._listed: dict[int, tuple[Any, list[Any] | None]] = {}
 
     def by_path(self, path: str) -> Operation | None:
         return next((op for op in self.operations if op.path == path), None)
@@ -60,6 +63,14 @@ class SpecFacts(SpecDocument):
 
     def listed_values(self, node: Any) -> list[Any] | None:
         """The values an enum, a const, or an anyOf made only of those allows; None otherwise."""
+        kept = self._listed.get(id(node))
+        if kept is not None and kept[0] is node:
+            return kept[1]
+        values = self._listed_values(node)
+        self._listed[id(node)] = (node, values)
+        return values
+
+    def _listed_values(self, node: Any) -> list[Any] | None:
         node = self.resolve(node)
         if not isinstance(node, dict):
             return None

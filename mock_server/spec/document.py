@@ -60,6 +60,7 @@ class SpecDocument:
         self.document = document
         self.name = name
         self.validators = Validators(document)
+        self._refs: dict[str, Any] = {}  # "$ref" -> its node, each followed once
         self.schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
         self.operations: tuple[Operation, ...] = tuple(self._operations())
         # path -> method -> operation
@@ -77,9 +78,13 @@ class SpecDocument:
     def resolve(self, node: Any) -> Any:
         """Follow local `$ref`s until a real node."""
         while isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/"):
-            target: Any = self.document
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
+            ref = node["$ref"]
+            target = self._refs.get(ref)
+            if target is None:
+                target = self.document
+                for part in ref.removeprefix("#/").split("/"):
+                    target = target[part]
+                self._refs[ref] = target
             node = target
         return node
 
