@@ -1,5 +1,5 @@
 """The inspector's figures: what ten open pages cost RequestConsent (the same load with no
-page open and with ten, in turn, five runs, each on a fresh server with its clock frozen; and
+page open and with ten, in turn, seven runs, each on a fresh server with its clock frozen; and
 the pages' own server CPU under a light, steady stream of changes), and how long the first 100
 rows of a shop with 100,000 consents take to render."""
 
@@ -30,7 +30,11 @@ CHANGES_PER_S = 20  # journaled requests a second (health reads: no work of thei
 VIEW = f"/_sandbox/ui/shops/{Settings().demo_shop_id}/consents"
 FROZEN = {"ETELECOM_SANDBOX_CLOCK_RATE": "0"}
 NO_PAGE, WITH_PAGES = "no page", f"{PAGES} pages"
-RUNS = [(0, f"{NO_PAGE} {n}") if n % 2 else (PAGES, f"{WITH_PAGES} {n}") for n in range(1, 6)]
+COST_RUNS = 7  # alternating, from and to a run with no page
+RUNS = [
+    (0, f"{NO_PAGE} {n}") if n % 2 else (PAGES, f"{WITH_PAGES} {n}")
+    for n in range(1, COST_RUNS + 1)
+]
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
