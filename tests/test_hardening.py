@@ -195,6 +195,40 @@ def test_shops_keep_getting_ids_after_the_largest_is_taken(client: TestClient) -
     assert len({m.json()["shop_id"] for m in made}) == 30
 
 
+def test_the_encoded_consent_cache_stays_within_its_budget_oldest_out_first() -> None:
+    from mock_server.domain.model import Consent
+    from mock_server.http.codec import EncodedConsents
+
+    def consent(n: int) -> Consent:
+        return Consent(
+            n,
+            1,
+            2,
+            3,
+            "0912345678",
+            "84912345678",
+            "audio",
+            "update_order",
+            "P",
+            "S",
+            "unknown",
+            None,
+            True,
+            0,
+            "",
+            None,
+            n,
+            n,
+        )
+
+    cache = EncodedConsents(budget_bytes=20_000)
+    first = [cache.get(consent(n)) for n in range(200)]
+    assert 0 < cache.size <= 20_000
+    assert cache.get(consent(199)) is first[199]  # the newest is kept
+    assert cache.get(consent(0)) is not first[0]  # the oldest went first, and is made again
+    assert cache.size <= 20_000
+
+
 def test_the_encoded_consent_cache_holds_what_its_budget_counts() -> None:
     """The budget counts what an entry holds: its JSON (a copy: orjson's own output keeps 4 KiB
     or more) and its key, so the memory held is about what it counts."""

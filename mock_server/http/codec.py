@@ -5,7 +5,6 @@ unset times."""
 from __future__ import annotations
 
 import sys
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,19 +80,19 @@ def consent_to_wire(c: Consent) -> dict[str, Any]:
 
 class EncodedConsents:
     """Encoded consents kept by their stored values (lists repeat pages a lot), within a byte
-    budget that counts what each entry holds: the least recently used go first."""
+    budget that counts what each entry holds: the oldest go first. (First in, first out: a hit
+    is one lookup; keeping the order of use cost a list page about 5 % of its CPU.)"""
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget = budget_bytes
         self.size = 0
-        self._items: OrderedDict[tuple[object, ...], orjson.Fragment] = OrderedDict()
+        self._items: dict[tuple[object, ...], orjson.Fragment] = {}
         self._sizes: dict[tuple[object, ...], int] = {}
 
     def get(self, consent: Consent) -> orjson.Fragment:
         row = as_row(consent)
         found = self._items.get(row)
         if found is not None:
-            self._items.move_to_end(row)
             return found
         # A copy: orjson's own result keeps its whole output buffer (4 KiB or more) alive, so
         # a cache of them would hold ten times the bytes its budget counts.
@@ -105,7 +104,8 @@ class EncodedConsents:
             self._sizes[row] = size
             self.size += size
             while self.size > self.budget:
-                old, _ = self._items.popitem(last=False)
+                old = next(iter(self._items))
+                del self._items[old]
                 self.size -= self._sizes.pop(old)
         return fragment
 
