@@ -64,11 +64,10 @@ class SpecFacts(SpecDocument):
     def listed_values(self, node: Any) -> list[Any] | None:
         """The values an enum, a const, or an anyOf made only of those allows; None otherwise."""
         kept = self._listed.get(id(node))
-        if kept is not None and kept[0] is node:
-            return kept[1]
-        values = self._listed_values(node)
-        self._listed[id(node)] = (node, values)
-        return values
+        if kept is None or kept[0] is not node:
+            kept = (node, self._listed_values(node))
+            self._listed[id(node)] = kept
+        return None if kept[1] is None else list(kept[1])  # a copy: the caller's to change
 
     def _listed_values(self, node: Any) -> list[Any] | None:
         node = self.resolve(node)

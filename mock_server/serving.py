@@ -18,6 +18,8 @@ from uvicorn.supervisors import Multiprocess
 from mock_server.http.ui.live import close_streams
 
 START_TIMEOUT = 30.0
+TICK = 0.1  # uvicorn's main loop: seconds between ticks
+QUICK_STOP = 0.01  # how often a server in a thread looks for a stop
 # Open responses (an inspector's live stream) end themselves at shutdown; this is the backstop.
 GRACEFUL_SHUTDOWN = 10
 Lifespan = Literal["auto", "on", "off"]
@@ -26,9 +28,12 @@ Lifespan = Literal["auto", "on", "off"]
 class _Server(uvicorn.Server):
     """uvicorn that calls `on_ready` once it accepts requests."""
 
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+    def __init__(
+        self, config: uvicorn.Config, on_ready: Callable[[], None], stop_check: float = 0.1
+    ) -> None:
         super().__init__(config)
         self.on_ready = on_ready
+        self.stop_check = stop_check  # seconds between looks at should_exit
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -36,14 +41,16 @@ class _Server(uvicorn.Server):
             self.on_ready()
 
     async def main_loop(self) -> None:
-        """uvicorn's loop (a tick each 0.1 s: the date header, limits, supervisor pings), but a
-        stop is seen within 10 ms, not at the next tick: tests start and stop many servers."""
+        """uvicorn's loop (a tick each 0.1 s: the date header, limits, supervisor pings), with
+        a look at should_exit every `stop_check` s: a server in a thread (ThreadedServer) is
+        stopped within 10 ms, not at the next tick, where tests start and stop many."""
         counter = 0
         should_exit = await self.on_tick(counter)
+        looks = max(1, round(TICK / self.stop_check))
         while not should_exit:
             counter = (counter + 1) % 864000
-            for _ in range(10):
-                await asyncio.sleep(0.01)
+            for _ in range(looks):
+                await asyncio.sleep(TICK / looks)
                 if self.should_exit:
                     break
             should_exit = await self.on_tick(counter)
@@ -137,7 +144,7 @@ class ThreadedServer:
         self._socket = bind(host, 0)
         self.url = url_of(self._socket)
         self._ready = threading.Event()
-        self._server = _Server(config(app, lifespan=lifespan), self._ready.set)
+        self._server = _Server(config(app, lifespan=lifespan), self._ready.set, QUICK_STOP)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )

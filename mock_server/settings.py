@@ -76,7 +76,7 @@ class Settings:
     # How many requests the journal keeps, and how much memory their bodies may take (MiB).
     journal_size: int = 1000
     journal_mb: int = 16
-    # Memory for encoded consents kept for list pages (MiB); the least recently used go first.
+    # Memory for encoded consents kept for list pages (MiB); the oldest go first.
     encode_cache_mb: int = 8
     # Worker processes serving one store (`serve --workers N`; SQLite or PostgreSQL).
     workers: int = 1

@@ -196,8 +196,9 @@ ONE_WORKER = (
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest tests first, then the other slow ones, so that none starts last and keeps one
-    worker busy while the other has nothing left to do. Under `--dist load`, dealt like cards:
+    """The longest tests first, then the ONE_WORKER modules (long, as a whole), then the other
+    slow ones, so that none starts last and keeps one worker busy while the other has nothing
+    left to do. Under `--dist load`, dealt like cards:
     each worker starts on its own contiguous share (pytest_xdist_make_scheduler), and so each
     share opens with its part of the longest tests."""
 
@@ -205,7 +206,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = item.nodeid.split("[")[0]
         if name in LONGEST:
             return LONGEST.index(name)
-        return len(LONGEST) + (item.get_closest_marker("slow") is None)
+        if name.split("::")[0] in ONE_WORKER:  # long, as a whole: early, not last
+            return len(LONGEST)
+        return len(LONGEST) + 1 + (item.get_closest_marker("slow") is None)
 
     items.sort(key=rank)
     if getattr(config.option, "loadgroup", False):
@@ -226,6 +229,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 
         class ModuleGroups(LoadScopeScheduling):  # type: ignore[misc]
+            def __init__(self, config: pytest.Config, log: Any) -> None:
+                super().__init__(config, log)
+                config.option.loadscopereorder = False  # the order above, not largest first
+
             def _split_scope(self, nodeid: str) -> str:
                 module = nodeid.split("::", 1)[0]
                 return module if module in ONE_WORKER else nodeid

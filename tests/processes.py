@@ -174,7 +174,7 @@ def serving_in_process(args: Sequence[str]) -> Iterator[tuple[str, Ran]]:
             on_ready()
             ready.set()
 
-        server = server_module._Server(cfg, announce)
+        server = server_module._Server(cfg, announce, server_module.QUICK_STOP)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         started.append((server, thread, sock))
         thread.start()

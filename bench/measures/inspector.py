@@ -39,7 +39,7 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def cost(run: Run, opts: Options, tmp: Path) -> None:
-    print(f"\n[inspector-cost] RequestConsent with 0, {PAGES} and 0 inspector pages open")
+    print(f"\n[inspector-cost] RequestConsent with 0 and {PAGES} inspector pages open, in turn")
     for store in servers.STORES:
         try:
             # Each run on a fresh server whose clock is frozen: a run adds tens of thousands

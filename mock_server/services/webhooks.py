@@ -300,7 +300,7 @@ class WebhookService:
 class Sender:
     """The HTTP client deliveries go through, made at the first one: httpx and the system's
     TLS defaults take a tenth of a second to load, which a sandbox's start need not wait for
-    (most never send a webhook)."""
+    (most never send a webhook). The first delivery pays it instead, once, on the event loop."""
 
     def __init__(self) -> None:
         self._client: httpx.AsyncClient | None = None
