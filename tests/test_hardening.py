@@ -13,6 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
+from mock_server.domain.model import Consent
+from mock_server.http.codec import EncodedConsents
 from mock_server.services.consents import ConsentService
 from mock_server.serving import ThreadedServer
 from tests.conftest import DEMO, DEMO_OA, START, Api, move_clock, new_shop
@@ -195,37 +197,36 @@ def test_shops_keep_getting_ids_after_the_largest_is_taken(client: TestClient) -
     assert len({m.json()["shop_id"] for m in made}) == 30
 
 
+def stored_consent(n: int) -> Consent:
+    """A consent as the store keeps it, id and times `n`: one encoded-cache entry each."""
+    return Consent(
+        n,
+        1,
+        2,
+        3,
+        "0912345678",
+        "84912345678",
+        "audio",
+        "update_order",
+        "P",
+        "S",
+        "unknown",
+        None,
+        True,
+        0,
+        "",
+        None,
+        n,
+        n,
+    )
+
+
 def test_the_encoded_consent_cache_stays_within_its_budget_oldest_out_first() -> None:
-    from mock_server.domain.model import Consent
-    from mock_server.http.codec import EncodedConsents
-
-    def consent(n: int) -> Consent:
-        return Consent(
-            n,
-            1,
-            2,
-            3,
-            "0912345678",
-            "84912345678",
-            "audio",
-            "update_order",
-            "P",
-            "S",
-            "unknown",
-            None,
-            True,
-            0,
-            "",
-            None,
-            n,
-            n,
-        )
-
     cache = EncodedConsents(budget_bytes=20_000)
-    first = [cache.get(consent(n)) for n in range(200)]
+    first = [cache.get(stored_consent(n)) for n in range(200)]
     assert 0 < cache.size <= 20_000
-    assert cache.get(consent(199)) is first[199]  # the newest is kept
-    assert cache.get(consent(0)) is not first[0]  # the oldest went first, and is made again
+    assert cache.get(stored_consent(199)) is first[199]  # the newest is kept
+    assert cache.get(stored_consent(0)) is not first[0]  # the oldest went first, and is made again
     assert cache.size <= 20_000
 
 
@@ -234,34 +235,11 @@ def test_the_encoded_consent_cache_holds_what_its_budget_counts() -> None:
     or more) and its key, so the memory held is about what it counts."""
     import tracemalloc
 
-    from mock_server.domain.model import Consent
-    from mock_server.http.codec import EncodedConsents
-
     cache = EncodedConsents(budget_bytes=10**9)
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     for n in range(2000):
-        consent = Consent(
-            n,
-            1,
-            2,
-            3,
-            "0912345678",
-            "84912345678",
-            "audio",
-            "update_order",
-            "P",
-            "S",
-            "unknown",
-            None,
-            True,
-            0,
-            "",
-            None,
-            n,
-            n,
-        )
-        cache.get(consent)
+        cache.get(stored_consent(n))
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     per_entry = held / 2000
