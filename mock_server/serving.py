@@ -29,7 +29,7 @@ class _Server(uvicorn.Server):
     """uvicorn that calls `on_ready` once it accepts requests."""
 
     def __init__(
-        self, config: uvicorn.Config, on_ready: Callable[[], None], stop_check: float = 0.1
+        self, config: uvicorn.Config, on_ready: Callable[[], None], stop_check: float = TICK
     ) -> None:
         super().__init__(config)
         self.on_ready = on_ready

@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # imported when the first webhook is sent: it is slow to impo
 log = logging.getLogger("etelecom_sandbox.webhooks")
 TICK_SECONDS = 0.1
 LOST_PAUSE_SECONDS = 1.0
+JSON_HEADERS = {"Content-Type": "application/json"}  # each delivery's
 LEASE_MARGIN_SECONDS = 5.0
 MIN_TIMEOUT_SECONDS = 0.05
 
@@ -311,8 +312,9 @@ class Sender:
             import httpx
 
             self._client = httpx.AsyncClient(verify=_tls_context())
-        headers = {"Content-Type": "application/json"}
-        response = await self._client.post(url, content=content, headers=headers, timeout=timeout)
+        response = await self._client.post(
+            url, content=content, headers=JSON_HEADERS, timeout=timeout
+        )
         return response.status_code
 
     async def __aenter__(self) -> Sender:
