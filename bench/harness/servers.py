@@ -16,7 +16,7 @@ import dataset
 from harness import postgres
 from harness.process import BENCH, ROOT, Server, children, running
 from mock_server.app import build_services
-from mock_server.settings import Settings
+from mock_server.settings import settings_from_env
 from results import ServerStart
 
 SPEC = ROOT / "openapi" / "etelecom-zalo-consent.yaml"
@@ -64,7 +64,7 @@ def sandbox(
     if workers > 1 and store != "sqlite":
         raise ValueError(f"the benchmark serves --workers on sqlite only, not {store}")
     path = tmp / f"{name}.sqlite3"
-    argv = _sandbox_argv(store, stored, path, starts)
+    argv = _sandbox_argv(store, stored, path, starts, env)
     argv += ["--workers", str(workers)] if workers > 1 else []
     try:
         with running(name, argv, tmp, env) as server:
@@ -104,14 +104,16 @@ def served(
             leftover.unlink()
 
 
-def _sandbox_argv(store: str, stored: int, path: Path, starts: list[ServerStart]) -> list[str]:
+def _sandbox_argv(
+    store: str, stored: int, path: Path, starts: list[ServerStart], env: Mapping[str, str] | None
+) -> list[str]:
     if store == "memory":
         # A memory store starts empty in a new process: serve_loaded.py fills it, then serves.
         argv = [sys.executable, str(BENCH / "serve_loaded.py"), "--port", "0"]
         return [*argv, "--store", "memory", "--consents", str(stored)]
     # The CLI serves a SQLite file as it finds it: fill the file here, then serve it.
     started = time.perf_counter()
-    loaded = fill_sqlite(path, stored)
+    loaded = fill_sqlite(path, stored, env)
     seconds = round(time.perf_counter() - started, 2)
     starts.append(ServerStart(store, loaded, seconds, "insert_many into the file, in-process"))
     return [
@@ -139,7 +141,7 @@ def instances(
     `stored` consents, `env` added to their environment; the cluster's processes count as
     their work."""
     started = time.perf_counter()
-    loaded = fill(url, stored)
+    loaded = fill(url, stored, env)
     seconds = round(time.perf_counter() - started, 2)
     starts.append(ServerStart("postgresql", loaded, seconds, "insert_many (COPY), in-process"))
     argv = [*sandbox_cli(), "serve", "--host", "127.0.0.1", "--port", "0", "--store", url]
@@ -153,18 +155,20 @@ def instances(
         yield servers
 
 
-def fill(store: str, stored: int) -> int:
-    """The demo shop and `stored` synthetic consents in a store (a PostgreSQL URL)."""
-    services = build_services(Settings(store=store))
+def fill(store: str, stored: int, env: Mapping[str, str] | None = None) -> int:
+    """The demo shop and `stored` synthetic consents in a store (a PostgreSQL URL), made with
+    the settings `env` gives the server: a store keeps its clock, and the server then finds it
+    as it was made (a frozen clock stays frozen), whatever its own environment says."""
+    services = build_services(settings_from_env(env or {}).with_overrides(store=store))
     try:
         return services.store.insert_many(dataset.consents(services.shops.demo_shop(), stored))
     finally:
         services.close()
 
 
-def fill_sqlite(path: Path, stored: int) -> int:
+def fill_sqlite(path: Path, stored: int, env: Mapping[str, str] | None = None) -> int:
     """A SQLite store file holding the demo shop and `stored` synthetic consents."""
-    return fill(f"sqlite:{path}", stored)
+    return fill(f"sqlite:{path}", stored, env)
 
 
 def ceiling(body_size: int) -> list[str]:
