@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
+from mock_server import collector
 from mock_server.extras import need_extra
 from mock_server.hosts import is_loopback
 from mock_server.settings import Settings, settings_from_env
@@ -87,6 +88,7 @@ def main() -> None:
     type=click.IntRange(1, 64),
     help="Worker processes sharing the store (SQLite or PostgreSQL).  [default: 1]",
 )
+@collector.loading()  # until it serves: serving.serve tunes the collector then
 def serve(host: str, port: int, access_log: bool, data: str | None, **overrides: Any) -> None:
     """Run the sandbox until interrupted."""
     from mock_server import serving

@@ -15,6 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.supervisors import Multiprocess
 
+from mock_server import collector
 from mock_server.http.ui.live import close_streams
 
 START_TIMEOUT = 30.0
@@ -93,8 +94,13 @@ def config(app: ASGIApp, access_log: bool = False, lifespan: Lifespan = "on") ->
 
 
 def serve(sock: socket.socket, cfg: uvicorn.Config, on_ready: Callable[[], None]) -> None:
-    """Serve on `sock` until interrupted."""
-    _Server(cfg, on_ready).run(sockets=[sock])
+    """Serve on `sock` until interrupted, this process's collector tuned for serving."""
+
+    def ready() -> None:
+        collector.serving()
+        on_ready()
+
+    _Server(cfg, ready).run(sockets=[sock])
 
 
 class _Workers(Multiprocess):
@@ -110,6 +116,7 @@ class _Workers(Multiprocess):
         timeout = self.config.timeout_worker_healthcheck
         if all(p.wait_until_ready(timeout, self.should_exit) for p in self.processes):
             self.ready = True
+            collector.serving()
             self.on_ready()
         else:
             self.should_exit.set()
