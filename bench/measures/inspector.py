@@ -1,7 +1,7 @@
-"""The inspector's figures: what ten open pages cost RequestConsent (the same load with no
-page open and with ten, in turn, seven runs, each on a fresh server with its clock frozen; and
-the pages' own server CPU under a light, steady stream of changes), and how long the first 100
-rows of a shop with 100,000 consents take to render."""
+"""The inspector's figures: what ten open pages cost RequestConsent (on one sandbox per store, its
+clock frozen, the same load in windows with no page open and with ten, in turn), the pages' own
+server CPU under a light, steady stream of changes, and how long the first 100 rows of a shop
+with 100,000 consents take to render."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ CHANGES_PER_S = 20  # journaled requests a second (health reads: no work of thei
 VIEW = f"/_sandbox/ui/shops/{Settings().demo_shop_id}/consents"
 FROZEN = {"ETELECOM_SANDBOX_CLOCK_RATE": "0"}
 NO_PAGE, WITH_PAGES = "no page", f"{PAGES} pages"
-COST_RUNS = 7  # alternating, from and to a run with no page
+COST_RUNS = 9  # windows on one sandbox, alternating, from and to one with no page
+WINDOW_S = 5  # seconds per window at most (--duration when shorter)
 RUNS = [
     (0, f"{NO_PAGE} {n}") if n % 2 else (PAGES, f"{WITH_PAGES} {n}")
     for n in range(1, COST_RUNS + 1)
@@ -40,15 +41,17 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def cost(run: Run, opts: Options, tmp: Path) -> None:
     print(f"\n[inspector-cost] RequestConsent with 0 and {PAGES} inspector pages open, in turn")
+    window_s = min(opts.duration, WINDOW_S)
     for store in servers.STORES:
         try:
-            # Each run on a fresh server whose clock is frozen: a run adds tens of thousands
-            # of consents, and on a running clock their customers' replies fall due ever
-            # faster, so RequestConsent gets dearer as a run goes on, a drift that would hide
-            # a 5 % cost. Runs alternate, and the report compares medians: on this shared
-            # machine two identical runs differ by more than 5 %.
-            for pages, label in RUNS:
-                with servers.sandbox(store, COST_STORED, tmp, run.starts, env=FROZEN) as server:
+            # One sandbox per store, its clock frozen: on a running clock, RequestConsent gets
+            # dearer through a run as its customers' replies fall due. Windows with pages and
+            # without alternate on it and the report compares their medians: what drifts
+            # through the run (the store grows by tens of thousands of consents) or comes and
+            # goes on this shared machine falls on both alike. Fresh sandboxes per run differed
+            # by more than 5 % among themselves.
+            with servers.sandbox(store, COST_STORED, tmp, run.starts, env=FROZEN) as server:
+                for pages, label in RUNS:
                     m = Measurement(
                         section="inspector",
                         server="sandbox",
@@ -58,13 +61,12 @@ def cost(run: Run, opts: Options, tmp: Path) -> None:
                         stored=COST_STORED,
                         connections=opts.connections,
                         threads=opts.threads,
-                        duration_s=opts.duration,
+                        duration_s=window_s,
                     )
                     if not pages:
                         measure(run, m, server, REQUEST_CONSENT_DISTINCT)
                         continue
-                    argv = argv_for(server.url)
-                    with running(f"pages-{store}", argv, tmp):
+                    with running(f"pages-{store}-{label}", argv_for(server.url), tmp):
                         measure(run, m, server, REQUEST_CONSENT_DISTINCT)
             with servers.sandbox(store, COST_STORED, tmp, run.starts) as server:
                 for pages in (0, PAGES):
