@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
-from mock_server.domain.model import Consent
+from mock_server.domain.model import ConsentRow
 from mock_server.http.codec import EncodedConsents
 from mock_server.services.consents import ConsentService
 from mock_server.serving import ThreadedServer
@@ -197,9 +197,9 @@ def test_shops_keep_getting_ids_after_the_largest_is_taken(client: TestClient) -
     assert len({m.json()["shop_id"] for m in made}) == 30
 
 
-def stored_consent(n: int) -> Consent:
-    """A consent as the store keeps it, id and times `n`: one encoded-cache entry each."""
-    return Consent(
+def stored_row(n: int) -> ConsentRow:
+    """A consent's row as a store reads it, id and times `n`: one encoded-cache entry each."""
+    return (
         n,
         1,
         2,
@@ -223,10 +223,10 @@ def stored_consent(n: int) -> Consent:
 
 def test_the_encoded_consent_cache_stays_within_its_budget_oldest_out_first() -> None:
     cache = EncodedConsents(budget_bytes=20_000)
-    first = [cache.get(stored_consent(n)) for n in range(200)]
+    first = [cache.get(stored_row(n)) for n in range(200)]
     assert 0 < cache.size <= 20_000
-    assert cache.get(stored_consent(199)) is first[199]  # the newest is kept
-    assert cache.get(stored_consent(0)) is not first[0]  # the oldest went first, and is made again
+    assert cache.get(stored_row(199)) is first[199]  # the newest is kept
+    assert cache.get(stored_row(0)) is not first[0]  # the oldest went first, and is made again
     assert cache.size <= 20_000
 
 
@@ -239,7 +239,7 @@ def test_the_encoded_consent_cache_holds_what_its_budget_counts() -> None:
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     for n in range(2000):
-        cache.get(stored_consent(n))
+        cache.get(stored_row(n))
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     per_entry = held / 2000

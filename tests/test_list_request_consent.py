@@ -217,3 +217,17 @@ def test_after_and_before_together_is_invalid(client: TestClient, api: Api) -> N
     response = api.call("ListRequestConsent", {"paging": {"after": cursor, "before": cursor}})
     assert response.status_code == 400
     assert response.json()["meta"] == {"argument": "paging"}
+
+
+def test_a_page_shows_a_change_the_frozen_clock_did_not_date(client: TestClient, api: Api) -> None:
+    """A page's consents are encoded once per stored row and kept: a change that leaves
+    `updated_at` as it was (the clock did not move) is still what the next page shows."""
+    made = api.request_consent(phone=PHONES[0])
+    first = api.page()["consents"][0]
+    for action in ("received", "seen", "agree"):
+        forced = client.post("/_sandbox/force", json={"consent_id": made["id"], "action": action})
+        assert forced.status_code == 200, forced.text
+    again = api.page()["consents"][0]
+    assert again["updated_at"] == first["updated_at"]  # the same virtual instant
+    assert (first["reply_status"], again["reply_status"]) == ("S", "P")
+    assert again["delivery_status"] == "seen" != first["delivery_status"]

@@ -66,10 +66,23 @@ CONSENT_FIELDS: tuple[str, ...] = Consent.__slots__
 _ROW = operator.attrgetter(*CONSENT_FIELDS)
 
 
-def as_row(consent: Consent) -> tuple[object, ...]:
+# A consent's stored values in CONSENT_FIELDS order, as a store reads them (is_charged may come
+# as 0 or 1): hashable, so a page's encoded consents are cached by it with no object made.
+ConsentRow = tuple[object, ...]
+FIELD_AT = {name: at for at, name in enumerate(CONSENT_FIELDS)}
+
+
+def as_row(consent: Consent) -> ConsentRow:
     """The values in CONSENT_FIELDS order (dataclasses.astuple would deep-copy them)."""
-    row: tuple[object, ...] = _ROW(consent)
+    row: ConsentRow = _ROW(consent)
     return row
+
+
+def consent_of(row: ConsentRow) -> Consent:
+    """The consent a stored row holds."""
+    consent = Consent(*row)  # type: ignore[arg-type]
+    consent.is_charged = bool(consent.is_charged)
+    return consent
 
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"

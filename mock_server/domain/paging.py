@@ -12,10 +12,9 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from mock_server.domain.errors import InvalidField
-from mock_server.domain.model import Consent
 from mock_server.domain.policy import Policy
 from mock_server.domain.query import ConsentQuery, SortKey
 
@@ -33,9 +32,12 @@ class PageRequest:
     sort: str
 
 
+Item = TypeVar("Item")  # what a store's scan returns: consents, or their stored rows
+
+
 @dataclass(frozen=True)
-class Page:
-    items: list[Consent]
+class Page(Generic[Item]):
+    items: list[Item]
     next: str
     prev: str
 
@@ -77,11 +79,15 @@ def _unpad(body: bytes) -> bytes:
     return base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4))
 
 
-Scan = Callable[[ConsentQuery, SortKey | None, bool, int], list[Consent]]
-
-
-def fetch_page(scan: Scan, codec: CursorCodec, query: ConsentQuery, request: PageRequest) -> Page:
-    """One page. `scan(query, start, ascending, n)` returns up to n items past `start`."""
+def fetch_page(
+    scan: Callable[[ConsentQuery, SortKey | None, bool, int], list[Item]],
+    key: Callable[[Item], SortKey],
+    codec: CursorCodec,
+    query: ConsentQuery,
+    request: PageRequest,
+) -> Page[Item]:
+    """One page. `scan(query, start, ascending, n)` returns up to n items past `start`; `key`
+    is an item's place in the query's order."""
     backwards = request.before not in ("", FIRST_PAGE) or (
         request.before == FIRST_PAGE and request.after == ""
     )
@@ -97,8 +103,8 @@ def fetch_page(scan: Scan, codec: CursorCodec, query: ConsentQuery, request: Pag
     more = len(found) > request.limit
     items = found[: request.limit]
 
-    def edge(item: Consent) -> str:
-        return codec.encode(query, request.sort, query.key(item))
+    def edge(item: Item) -> str:
+        return codec.encode(query, request.sort, key(item))
 
     if backwards:
         items.reverse()

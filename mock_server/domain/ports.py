@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from typing import Protocol
 
 from mock_server.domain.lifecycle import Event
-from mock_server.domain.model import Consent, Happening, OutboxEntry, Shop
+from mock_server.domain.model import Consent, ConsentRow, Happening, OutboxEntry, Shop
 from mock_server.domain.query import ConsentQuery, SortKey
 
 # Set (by the HTTP edge) while a request's service runs: its write transactions may join one
@@ -83,6 +83,11 @@ class ConsentStore(Protocol):
         self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
     ) -> list[Consent]:
         """Up to `count` matching consents strictly past `start`, in the given direction."""
+
+    def scan_rows(
+        self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
+    ) -> list[ConsentRow]:
+        """`scan`'s consents as stored rows (what a list page encodes: no objects made)."""
 
     def count_consents(self) -> int: ...
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mock_server.domain.model import Consent
+from mock_server.domain.model import FIELD_AT, Consent, ConsentRow
 from mock_server.domain.phones import normalize_phone
 
 if TYPE_CHECKING:
@@ -34,6 +34,11 @@ class ConsentQuery:
     def key(self, consent: Consent) -> SortKey:
         value: int = getattr(consent, self.sort_field)
         return (value, consent.id)
+
+    def row_key(self, row: ConsentRow) -> SortKey:
+        """`key` of a stored row."""
+        value, consent_id = row[FIELD_AT[self.sort_field]], row[0]
+        return (value, consent_id)  # type: ignore[return-value]
 
     def matches(self, c: Consent) -> bool:
         """The filter, for stores that filter in Python (SQLite filters in SQL)."""

@@ -15,7 +15,7 @@ from mock_server.domain import states
 from mock_server.domain.check import Answer
 from mock_server.domain.errors import InvalidField
 from mock_server.domain.ids import INT64_MAX
-from mock_server.domain.model import Consent, Shop, as_row
+from mock_server.domain.model import Consent, ConsentRow, Shop, consent_of
 from mock_server.domain.paging import Page, PageRequest
 from mock_server.domain.requests import (
     CheckRequest,
@@ -89,14 +89,15 @@ class EncodedConsents:
         self.budget = budget_bytes
         self.size = 0
         # Ordered, for the oldest in O(1): a plain dict must skip every slot deleted before it.
-        self._items: OrderedDict[tuple[object, ...], orjson.Fragment] = OrderedDict()
-        self._sizes: dict[tuple[object, ...], int] = {}
+        self._items: OrderedDict[ConsentRow, orjson.Fragment] = OrderedDict()
+        self._sizes: dict[ConsentRow, int] = {}
 
-    def get(self, consent: Consent) -> orjson.Fragment:
-        row = as_row(consent)
+    def get(self, row: ConsentRow) -> orjson.Fragment:
+        """The JSON of the consent a stored row holds."""
         found = self._items.get(row)
         if found is not None:
             return found
+        consent = consent_of(row)
         # A copy: orjson's own result keeps its whole output buffer (4 KiB or more) alive, so
         # a cache of them would hold ten times the bytes its budget counts.
         raw = bytes(memoryview(orjson.dumps(consent_to_wire(consent))))
@@ -117,7 +118,7 @@ class EncodedConsents:
 _ENTRY_OVERHEAD = 200
 
 
-def _entry_size(row: tuple[object, ...], raw: bytes) -> int:
+def _entry_size(row: ConsentRow, raw: bytes) -> int:
     """What an entry keeps alive: its JSON, and its key (the stored values, no longer held by
     anything else once the page is sent), so the budget bounds the memory, not only the JSON."""
     return len(raw) + sys.getsizeof(row) + sum(map(sys.getsizeof, row)) + _ENTRY_OVERHEAD
@@ -186,10 +187,10 @@ class WireCodec:
     def consent(self, consent: Consent) -> dict[str, Any]:
         return consent_to_wire(consent)
 
-    def page(self, page: Page, request: PageRequest) -> dict[str, Any]:
+    def page(self, page: Page[ConsentRow], request: PageRequest) -> dict[str, Any]:
         """The ListRequestConsent answer; consents come pre-encoded."""
         return {
-            "consents": [self.encoded.get(c) for c in page.items],
+            "consents": [self.encoded.get(row) for row in page.items],
             "paging": {
                 "after": request.after or ("" if request.before else "."),
                 "before": request.before,

@@ -87,7 +87,7 @@ class WireCoverage:
     def checked(self, shop_id: int, code: int) -> None:
         self._add(shop_id, coverage.check_item(code))
 
-    def paged(self, shop_id: int, paging: PageRequest, page: Page) -> None:
+    def paged(self, shop_id: int, paging: PageRequest, page: Page[Any]) -> None:
         if paging.after not in ("", FIRST_PAGE) and not page.next:
             self._add(shop_id, coverage.PAGING_END)
         if paging.before not in ("", FIRST_PAGE) and not page.prev:

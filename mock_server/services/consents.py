@@ -7,7 +7,7 @@ from __future__ import annotations
 from mock_server.domain import check, lifecycle, notices, states
 from mock_server.domain.behaviour import decide
 from mock_server.domain.errors import FailedPrecondition, NotFound
-from mock_server.domain.model import Consent, Shop
+from mock_server.domain.model import Consent, ConsentRow, Shop
 from mock_server.domain.paging import CursorCodec, Page, PageRequest, fetch_page, page_request
 from mock_server.domain.phones import normalize_phone
 from mock_server.domain.policy import Policy
@@ -67,12 +67,15 @@ class ConsentService:
             notices.queue(self.store, lifecycle.sent_notice(consent), policy.webhook_app_id)
         return consent
 
-    def list_request_consent(self, shop: Shop, request: ListRequest) -> tuple[Page, PageRequest]:
+    def list_request_consent(
+        self, shop: Shop, request: ListRequest
+    ) -> tuple[Page[ConsentRow], PageRequest]:
         """One page, and the paging it was read with (defaults filled in, limit clamped)."""
         paging = page_request(request.paging, self.policy)
         query = query_for(shop.shop_id, request.filter, paging.sort)
         self.world.settle()
-        return fetch_page(self.store.scan, self.cursors, query, paging), paging
+        page = fetch_page(self.store.scan_rows, query.row_key, self.cursors, query, paging)
+        return page, paging
 
     def check_consent(self, shop: Shop, request: CheckRequest) -> tuple[check.Answer, str]:
         shop.oa(request.oa_id)

@@ -14,7 +14,15 @@ from dataclasses import replace
 from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
-from mock_server.domain.model import PENDING, Consent, Happening, OutboxEntry, Shop
+from mock_server.domain.model import (
+    PENDING,
+    Consent,
+    ConsentRow,
+    Happening,
+    OutboxEntry,
+    Shop,
+    as_row,
+)
 from mock_server.domain.query import ConsentQuery, SortKey
 from mock_server.store.group import nothing_pending
 from mock_server.store.memory_index import ShopIndex
@@ -150,6 +158,11 @@ class MemoryStore:
                     if len(out) >= count:
                         break
         return out
+
+    def scan_rows(
+        self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
+    ) -> list[ConsentRow]:
+        return [as_row(consent) for consent in self.scan(query, start, ascending, count)]
 
     def count_consents(self) -> int:
         return len(self._shop_of)

@@ -25,10 +25,12 @@ from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import (
     CONSENT_FIELDS,
     Consent,
+    ConsentRow,
     Happening,
     OfficialAccount,
     Shop,
     as_row,
+    consent_of,
 )
 from mock_server.domain.query import ConsentQuery, SortKey
 from mock_server.store import PostgresOptions
@@ -246,6 +248,11 @@ class PostgresStore(CachedTables):
     def scan(
         self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
     ) -> list[Consent]:
+        return [consent_of(row) for row in self.scan_rows(query, start, ascending, count)]
+
+    def scan_rows(
+        self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
+    ) -> list[ConsentRow]:
         where, params = _where(query)
         order = query.sort_field
         if start is not None:
@@ -256,7 +263,7 @@ class PostgresStore(CachedTables):
             f"SELECT {_COLUMNS} FROM consents WHERE {' AND '.join(where)} "
             f"ORDER BY {order} {direction}, id {direction} LIMIT %s"
         )
-        return [Consent(*row) for row in self._rows(sql, (*params, count))]
+        return self._rows(sql, (*params, count))
 
     def count_consents(self) -> int:
         return self._value("SELECT COUNT(*) FROM consents")

@@ -20,11 +20,13 @@ from mock_server.domain.model import (
     PENDING,
     Attempt,
     Consent,
+    ConsentRow,
     Happening,
     OfficialAccount,
     OutboxEntry,
     Shop,
     as_row,
+    consent_of,
 )
 from mock_server.domain.ports import GROUP_COMMIT
 from mock_server.domain.query import ConsentQuery, SortKey
@@ -273,7 +275,7 @@ class SQLiteStore:
             row = self._db.execute(
                 f"SELECT {_COLUMNS} FROM consents WHERE id = ?", (consent_id,)
             ).fetchone()
-        return None if row is None else _consent(row)
+        return None if row is None else consent_of(row)
 
     def has_waiting(self, shop_id: int, oa_id: int, phone_norm: str) -> bool:
         # The literal 'S' (not a parameter) lets SQLite use the partial index consents_waiting.
@@ -305,7 +307,7 @@ class SQLiteStore:
     def _one(self, sql: str, params: tuple[object, ...]) -> Consent | None:
         with self._lock:
             row = self._db.execute(sql, params).fetchone()
-        return None if row is None else _consent(row)
+        return None if row is None else consent_of(row)
 
     def update_consent(self, consent: Consent) -> None:
         with self._lock:
@@ -314,6 +316,11 @@ class SQLiteStore:
     def scan(
         self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
     ) -> list[Consent]:
+        return [consent_of(row) for row in self.scan_rows(query, start, ascending, count)]
+
+    def scan_rows(
+        self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
+    ) -> list[ConsentRow]:
         where, params = _where(query)
         order = query.sort_field
         if start is not None:
@@ -325,8 +332,8 @@ class SQLiteStore:
             f"ORDER BY {order} {direction}, id {direction} LIMIT ?"
         )
         with self._lock:
-            rows = self._db.execute(sql, (*params, count)).fetchall()
-        return [_consent(row) for row in rows]
+            rows: list[ConsentRow] = self._db.execute(sql, (*params, count)).fetchall()
+        return rows
 
     def count_consents(self) -> int:
         return self._scalar("SELECT COUNT(*) FROM consents")
@@ -566,9 +573,3 @@ def _outbox_entry(row: Any) -> OutboxEntry:
     return OutboxEntry(
         entry_id, shop_id, oa_id, url, payload, state, attempts, next_attempt, [], consent_id
     )
-
-
-def _consent(row: tuple[object, ...]) -> Consent:
-    consent = Consent(*row)  # type: ignore[arg-type]
-    consent.is_charged = bool(consent.is_charged)
-    return consent

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from mock_server.domain.errors import DomainError
-from mock_server.domain.model import Consent
+from mock_server.domain.model import Consent, consent_of
 from mock_server.http import control_codec
 from mock_server.http.ui.context import FILTER_ENUMS, Inspector
 from mock_server.http.ui.html import Markup, attr, el, join
@@ -155,7 +155,7 @@ def consents(ins: Inspector, request: Request) -> View:
         return View("shops", title, data, refused, form, status)
     now = ins.services.clock.now_ms()
     data = {"shop_id": str(shop_id), "request": body, **ins.codec.page(page, paging)}
-    table = _consent_table(page.items, now)
+    table = _consent_table([consent_of(row) for row in page.items], now)
     links = []
     for label, key, cursor in (
         ("Previous page", "before", page.prev),
