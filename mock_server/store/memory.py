@@ -151,6 +151,8 @@ class MemoryStore:
             return []
         out: list[Consent] = []
         with self._lock:
+            if index.exact(query):  # read-only, as below
+                return [index.by_id[i] for i in index.page(query, start, ascending, count)]
             for consent_id in index.walk(query, start, ascending):
                 consent = index.by_id[consent_id]
                 if query.matches(consent):

@@ -135,22 +135,47 @@ class ShopIndex:
                 best = keys
         return best.orders[query.sort_field]
 
+    def exact(self, query: ConsentQuery) -> bool:
+        """Whether every key `walk` yields matches the query, so a page needs no check: one
+        equality filter at most (its own list is walked), and a date range only on the
+        creation order (which bounds the walk itself)."""
+        if sum(getattr(query, name) is not None for name in FILTERS) > 1:
+            return False
+        dated = query.created_from is not None or query.created_to is not None
+        return not dated or query.sort_field == "created_at"
+
+    def page(
+        self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
+    ) -> list[int]:
+        """The first `count` ids `walk` would yield, sliced at once (for `exact` queries)."""
+        keys, first, last = self._bounds(query, start, ascending)
+        taken = (
+            keys[first : min(last, first + count)]
+            if ascending
+            else keys[max(first, last - count) : last][::-1]
+        )
+        return [key[1] for key in taken]
+
     def walk(self, query: ConsentQuery, start: SortKey | None, ascending: bool) -> Iterator[int]:
         """Ids in the query's order from past `start`, within its creation range."""
+        keys, first, last = self._bounds(query, start, ascending)
+        positions = range(first, last) if ascending else range(last - 1, first - 1, -1)
+        for position in positions:
+            yield keys[position][1]
+
+    def _bounds(
+        self, query: ConsentQuery, start: SortKey | None, ascending: bool
+    ) -> tuple[list[SortKey], int, int]:
+        """The query's candidate keys, and the slice of them a page may take from."""
         keys = self.candidates(query)
-        first, last = 0, len(keys)  # the slice a page may take from
+        first, last = 0, len(keys)
         if query.sort_field == "created_at":  # the date range bounds the walk itself
             if query.created_from is not None:
                 first = bisect.bisect_left(keys, (query.created_from, -(2**63)))
             if query.created_to is not None:
                 last = bisect.bisect_left(keys, (query.created_to, -(2**63)))
-        if ascending:
-            if start is not None:
-                first = max(first, bisect.bisect_right(keys, start))
-            for position in range(first, last):
-                yield keys[position][1]
-        else:
-            if start is not None:
-                last = min(last, bisect.bisect_left(keys, start))
-            for position in range(last - 1, first - 1, -1):
-                yield keys[position][1]
+        if start is not None and ascending:
+            first = max(first, bisect.bisect_right(keys, start))
+        elif start is not None:
+            last = min(last, bisect.bisect_left(keys, start))
+        return keys, first, last
