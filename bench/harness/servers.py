@@ -86,22 +86,30 @@ def sandbox(
 def served(
     store: str, tmp: Path, env: Mapping[str, str] | None = None, frozen: bool = True
 ) -> Iterator[Server]:
-    """A fresh sandbox (`etelecom-sandbox serve`, the demo shop only) on `store` (memory, or a
-    new SQLite file), its clock frozen at CLOCK_START until a request moves it (or, not
-    `frozen`, the CLI's default clock: the wall clock's time, running). `env` is added to the
-    server's environment (e.g. ETELECOM_SANDBOX_DRAIN_SECONDS), after LOCAL_ONLY."""
+    """A fresh sandbox (`etelecom-sandbox serve`, the demo shop only) on `store` (memory, a
+    new SQLite file or a new PostgreSQL schema), its clock frozen at CLOCK_START until a
+    request moves it (or, not `frozen`, the CLI's default clock: the wall clock's time,
+    running). `env` is added to the server's environment (e.g.
+    ETELECOM_SANDBOX_DRAIN_SECONDS), after LOCAL_ONLY; a PostgreSQL cluster's processes count
+    as the server's work."""
     name = f"served-{store}"
     path = tmp / f"{name}.sqlite3"
-    where = "memory" if store == "memory" else f"sqlite:{path}"
-    argv = [*sandbox_cli(), "serve", "--host", "127.0.0.1", "--port", "0", "--store", where]
-    if frozen:
-        argv += ["--clock-start", CLOCK_START, "--clock-rate", "0"]
-    try:
-        with running(name, argv, tmp, {**LOCAL_ONLY, **(env or {})}) as server:
-            yield server
-    finally:
-        for leftover in tmp.glob(f"{path.name}*"):  # the file and its -wal, -shm
-            leftover.unlink()
+    with contextlib.ExitStack() as stack:
+        if store == "postgresql":
+            where = stack.enter_context(postgres.schema(tmp))
+        else:
+            where = "memory" if store == "memory" else f"sqlite:{path}"
+        argv = [*sandbox_cli(), "serve", "--host", "127.0.0.1", "--port", "0", "--store", where]
+        if frozen:
+            argv += ["--clock-start", CLOCK_START, "--clock-rate", "0"]
+        try:
+            with running(name, argv, tmp, {**LOCAL_ONLY, **(env or {})}) as server:
+                if store == "postgresql":
+                    server = dataclasses.replace(server, helpers=lambda: postgres.pids(tmp))
+                yield server
+        finally:
+            for leftover in tmp.glob(f"{path.name}*"):  # the file and its -wal, -shm
+                leftover.unlink()
 
 
 def _sandbox_argv(
