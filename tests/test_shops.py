@@ -138,12 +138,16 @@ def test_taken_key_or_id_is_already_exists(client: TestClient, body: dict[str, s
         ({"oa_ids": ["x"]}, "oa_ids[0]"),
         ({"shop_id": 0}, "shop_id"),
         ({"oa_ids": "1"}, "oa_ids"),
+        ({"name": "\u0000"}, "name"),  # PostgreSQL's text cannot hold it: refused on every store
+        ({"oa_names": ["a\u0000b"]}, "oa_names[0]"),
     ],
 )
 def test_bad_create_shop_input(client: TestClient, body: dict[str, object], argument: str) -> None:
     response = client.post("/_sandbox/shops", json=body)
     assert response.status_code == 400
     assert response.json()["meta"] == {"argument": argument}
+    assert response.json()["msg"].startswith(argument + " ")
+    assert client.post("/_sandbox/shops", json={"name": "a\u00e0"}).status_code == 201
 
 
 def test_health_and_reset(client: TestClient, api: Api) -> None:
