@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 from starlette.testclient import TestClient
 
 from contract_tests.audit import audit_webhook
@@ -137,6 +138,21 @@ def test_update_shop_oa_needs_an_own_oa_and_a_url(live: TestClient, shop: Api) -
     assert refused.status_code == 404
     bad = shop.call("UpdateShopOA", {"oa_id": shop.oa_id, "webhook_url": "ftp://x"})
     assert bad.status_code == 400 and bad.json()["meta"] == {"argument": "webhook_url"}
+
+
+@pytest.mark.parametrize("url", ["http://a/\u0000x", "http://a\u0000b/", "http://u\u0000@a/"])
+def test_a_url_holding_a_nul_is_refused_on_every_store(
+    live: TestClient, shop: Api, url: str
+) -> None:
+    """PostgreSQL's text cannot hold a NUL character: such a URL is refused by both specs, on
+    every store alike, before any store sees it."""
+    wire = shop.call("UpdateShopOA", {"oa_id": shop.oa_id, "webhook_url": url})
+    assert wire.status_code == 400 and wire.json()["meta"] == {"argument": "webhook_url"}
+    body = {"shop_id": DEMO.demo_shop_id, "oa_id": DEMO_OA, "url": url}
+    control = live.put("/_sandbox/webhooks", json=body)
+    assert control.status_code == 400 and control.json()["meta"] == {"argument": "url"}
+    fine = shop.call("UpdateShopOA", {"oa_id": shop.oa_id, "webhook_url": "http://a/x"})
+    assert fine.status_code == 200
 
 
 def test_journal_keeps_bodies_not_keys(live: TestClient, shop: Api) -> None:

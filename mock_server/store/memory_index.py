@@ -4,7 +4,8 @@ Each filterable value (an OA, a phone, a reply status, ...) keeps its consents i
 orders, as sorted lists of keys. New keys carry the newest time and id, so adding one is nearly
 always an append; a change moves a key of a recent consent, near the end, so the list shifts
 little. A page walks the smallest list that the query's filters allow, from the cursor on, and
-checks the remaining filters on the way.
+checks the remaining filters on the way; when that list answers the query exactly (one filter at
+most), the page is one slice of it, with no check.
 """
 
 from __future__ import annotations
