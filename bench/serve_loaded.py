@@ -15,6 +15,7 @@ import sys
 import time
 
 import dataset
+from mock_server import collector
 from mock_server.app import build_services, create_app
 from mock_server.settings import settings_from_env
 from mock_server.spec import load_specs
@@ -30,11 +31,12 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = settings_from_env().with_overrides(store=args.store)
-    specs = load_specs()  # one copy for the services and the app, as the CLI does
-    services = build_services(settings, specs)
-    started = time.perf_counter()
-    shop = services.shops.demo_shop()
-    loaded = services.store.insert_many(dataset.consents(shop, args.consents))
+    with collector.loading():  # as the CLI loads; serve() tunes the collector at readiness
+        specs = load_specs()  # one copy for the services and the app, as the CLI does
+        services = build_services(settings, specs)
+        started = time.perf_counter()
+        shop = services.shops.demo_shop()
+        loaded = services.store.insert_many(dataset.consents(shop, args.consents))
     print(
         f"serve_loaded: {loaded} consents loaded in {time.perf_counter() - started:.1f} s",
         file=sys.stderr,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from mock_server import collector
 from mock_server.domain import check, lifecycle
 from mock_server.domain.behaviour import FAILURES
 from mock_server.domain.clock import Clock
@@ -74,8 +75,12 @@ WORKER_SETTINGS = "ETELECOM_SANDBOX_WORKER_SETTINGS"
 
 def worker_app() -> Starlette:
     """The app of one `serve --workers N` process: the parent's settings, from its environment.
-    The parent made the store ready (schema, demo shop, dataset) before the workers start."""
-    return create_app(Settings.from_json(os.environ[WORKER_SETTINGS]))
+    The parent made the store ready (schema, demo shop, dataset) before the workers start.
+    Its collector is tuned as `serve`'s is: this process serves once its app is made."""
+    with collector.loading():
+        app = create_app(Settings.from_json(os.environ[WORKER_SETTINGS]))
+    collector.serving()
+    return app
 
 
 def build_services(

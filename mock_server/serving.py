@@ -116,7 +116,7 @@ class _Workers(Multiprocess):
         timeout = self.config.timeout_worker_healthcheck
         if all(p.wait_until_ready(timeout, self.should_exit) for p in self.processes):
             self.ready = True
-            collector.serving()
+            collector.serving()  # the supervisor's own: the CLI held it off while it loaded
             self.on_ready()
         else:
             self.should_exit.set()

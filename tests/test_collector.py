@@ -1,17 +1,24 @@
 """The serving process's garbage collector: paused while it loads, then tuned once it serves
-(mock_server/collector.py), checked in a real server process; and an in-process `serve` leaves
-the caller's collector as it found it."""
+(mock_server/collector.py), checked in a real server process and in a worker of
+`serve --workers`; and an in-process `serve` leaves the caller's collector as it found it."""
 
 from __future__ import annotations
 
 import gc
 import json
+import os
+import socket
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from unittest import mock
 
-from mock_server import collector
-from tests.processes import read_line, serving_in_process
+from mock_server import collector, serving
+from mock_server.app import WORKER_SETTINGS
+from mock_server.settings import Settings
+from tests.processes import invoke, read_line, serving_in_process
 
 # A real server on port 0, served by serving.serve, answering what its collector looks like.
 SERVER = """
@@ -62,8 +69,42 @@ def test_nothing_is_collected_while_loading_and_the_collector_is_as_before_after
         gc.enable()
 
 
-def test_serve_run_in_this_process_leaves_its_collector_on() -> None:
+def test_serve_loads_with_the_collector_off_and_leaves_it_on() -> None:
+    """`serve` run in this process: its load runs with no collections (seen from the server,
+    replaced here by a stand-in that only looks), and the caller's collector is as it was."""
+    seen: list[bool] = []
+
+    def look(sock: socket.socket, cfg: object, on_ready: Callable[[], None]) -> None:
+        seen.append(gc.isenabled())
+        sock.close()
+
     threshold = gc.get_threshold()
-    with serving_in_process(["--store", "memory"]):
-        assert gc.isenabled()  # its load ran with the collector off; that ended with it
+    with mock.patch.object(serving, "serve", look):
+        ran = invoke(["serve", "--port", "0", "--store", "memory"])
+    assert ran.returncode == 0, ran
+    assert seen == [False]
     assert gc.isenabled() and gc.get_threshold() == threshold
+    with serving_in_process(["--store", "memory"]):  # and with its server running in a thread
+        assert gc.isenabled()
+
+
+def test_each_worker_of_serve_workers_tunes_its_own_collector(tmp_path: Path) -> None:
+    """uvicorn makes each worker's app with `worker_app`, in a new interpreter."""
+    settings = Settings(store=f"sqlite:{tmp_path / 'shared.sqlite3'}")
+    code = (
+        "import gc; from mock_server.app import worker_app; worker_app(); "
+        "print(gc.isenabled(), *gc.get_threshold(), gc.get_freeze_count())"
+    )
+    env = {**os.environ, WORKER_SETTINGS: settings.to_json()}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    enabled, young, middle, old, frozen = done.stdout.split()
+    assert enabled == "True"
+    assert (int(young), int(middle), int(old)) == (
+        collector.YOUNG,
+        collector.OLDER,
+        collector.OLDER,
+    )
+    assert int(frozen) > 10_000
