@@ -27,6 +27,21 @@ REPLIES = ("S", "P", "R")
 COUNT = 80
 
 
+def changed(store: MemoryStore | SQLiteStore) -> None:
+    """Every third consent changed as the world changes them: its status, reply, charge and
+    `updated_at` (moving it in that order, ties included), so the indexes are read after
+    changes too."""
+    for n in range(0, COUNT, 3):
+        consent = store.get_consent(CONSENT_ID_BASE + 1 + n)
+        assert consent is not None
+        consent.status = STATUSES[(n + 1) % 3]
+        consent.reply_status = REPLIES[(n + 2) % 3]
+        consent.is_charged = not consent.is_charged
+        consent.updated_at = 1_000 * (COUNT + n // 4)
+        with store.transaction():
+            store.update_consent(consent)
+
+
 def consents() -> Iterator[Consent]:
     """COUNT consents whose values cycle at different rates, with tied times (ids break them)."""
     for n in range(COUNT):
@@ -59,6 +74,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MemorySto
     for store in (memory, sqlite):
         store.create_shop(SHOP)
         assert store.insert_many(consents()) == COUNT
+        changed(store)
     yield memory, sqlite
     sqlite.close()
 
