@@ -121,7 +121,7 @@ def _sandbox_argv(
         return [*argv, "--store", "memory", "--consents", str(stored)]
     # The CLI serves a SQLite file as it finds it: fill the file here, then serve it.
     started = time.perf_counter()
-    loaded = fill_sqlite(path, stored, env)
+    loaded = fill(f"sqlite:{path}", stored, env)
     seconds = round(time.perf_counter() - started, 2)
     starts.append(ServerStart(store, loaded, seconds, "insert_many into the file, in-process"))
     return [
@@ -164,19 +164,15 @@ def instances(
 
 
 def fill(store: str, stored: int, env: Mapping[str, str] | None = None) -> int:
-    """The demo shop and `stored` synthetic consents in a store (a PostgreSQL URL), made with
-    the settings `env` gives the server: a store keeps its clock, and the server then finds it
-    as it was made (a frozen clock stays frozen), whatever its own environment says."""
+    """The demo shop and `stored` synthetic consents in a store (`sqlite:PATH` or a PostgreSQL
+    URL), made with the settings `env` gives the server: a store keeps its clock, and the server
+    then finds it as it was made (a frozen clock stays frozen), whatever its own environment
+    says."""
     services = build_services(settings_from_env(env or {}).with_overrides(store=store))
     try:
         return services.store.insert_many(dataset.consents(services.shops.demo_shop(), stored))
     finally:
         services.close()
-
-
-def fill_sqlite(path: Path, stored: int, env: Mapping[str, str] | None = None) -> int:
-    """A SQLite store file holding the demo shop and `stored` synthetic consents."""
-    return fill(f"sqlite:{path}", stored, env)
 
 
 def ceiling(body_size: int) -> list[str]:
