@@ -63,6 +63,7 @@ def create_app(
         journal_bytes=settings.journal_mb * 1024 * 1024,
         foreign_oa_error=settings.foreign_oa_error,
         encode_cache_bytes=settings.encode_cache_mb * 1024 * 1024,
+        list_cache_bytes=settings.list_cache_mb * 1024 * 1024,
         fault_headers=settings.fault_headers,
         fault_hang_seconds=settings.fault_hang_seconds,
         allowed_hosts=tuple(h.strip() for h in settings.allowed_hosts.split(",") if h.strip()),

@@ -78,6 +78,8 @@ class Settings:
     journal_mb: int = 16
     # Memory for encoded consents kept for list pages (MiB); the oldest go first.
     encode_cache_mb: int = 8
+    # Memory for whole ListRequestConsent answers, kept while no consent changes (MiB; 0: none).
+    list_cache_mb: int = 8
     # Worker processes serving one store (`serve --workers N`; SQLite or PostgreSQL).
     workers: int = 1
     # Needed by every control call when set; `serve` requires it on a non-loopback address.

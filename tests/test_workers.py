@@ -173,6 +173,25 @@ def test_a_reset_is_seen_by_both_workers(url: str) -> None:
     assert moved.status_code == 200, moved.text  # no worker remembers the time before the reset
 
 
+def test_a_list_kept_by_each_worker_shows_a_consent_made_on_either(url: str) -> None:
+    """A worker keeps its list answers (http/list_answers.py) only while nothing stored changes,
+    another worker's commits included."""
+    phone = "0987654321"
+    query = {"filter": {"phone": phone}}
+    path = "/v1/shop.Zalo/ListRequestConsent"
+    for made in range(1, 4):
+        body = {
+            "oa_id": DEMO_OA,
+            "phone": phone,
+            "call_type": "audio",
+            "reason_code": "update_order",
+        }
+        answer = httpx.post(f"{url}/v1/shop.Zalo/RequestConsent", json=body, headers=AUTH)
+        assert answer.status_code == 200, answer.text
+        pages = by_worker(url, "POST", path, json=query, headers=AUTH)  # kept by both
+        assert {len(page["consents"]) for page in pages} == {made}
+
+
 def test_the_memory_store_refuses_workers() -> None:
     result = invoke(["serve", "--store", "memory", "--workers", "2", "--port", "0"])
     assert result.returncode == 2

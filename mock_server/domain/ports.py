@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Iterator
+from collections.abc import Awaitable, Hashable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Protocol
@@ -90,6 +90,11 @@ class ConsentStore(Protocol):
         """`scan`'s consents as stored rows (what a list page encodes: no objects made)."""
 
     def count_consents(self) -> int: ...
+
+    def consents_version(self) -> Hashable | None:
+        """A value that differs whenever a stored consent may have changed since it was last
+        asked (here, or on a store several processes share, in another process); None when
+        the store cannot tell cheaply, and then nothing may be kept on the strength of it."""
 
 
 class EventStore(Protocol):

@@ -27,6 +27,7 @@ from mock_server.http.faults import FaultGate
 from mock_server.http.guard import Guard, GuardMiddleware
 from mock_server.http.internal import InternalErrors
 from mock_server.http.journal import Journal, JournalClock, JournalMiddleware
+from mock_server.http.list_answers import ListAnswers
 from mock_server.http.twirp import CODES, ErrorTable, TwirpError, bad_route
 from mock_server.http.ui.context import Inspector
 from mock_server.http.ui.layout import clock_data
@@ -52,6 +53,7 @@ class EdgeSettings:
     journal_bytes: int = 16 * 1024 * 1024
     foreign_oa_error: str = "not_found"
     encode_cache_bytes: int = 8 * 1024 * 1024
+    list_cache_bytes: int = 8 * 1024 * 1024
     fault_headers: str = "loopback"
     fault_hang_seconds: float = 60.0
     # Hosts /_sandbox/ answers to besides loopback names and the address it was reached on.
@@ -121,7 +123,8 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
         services.clock.now_ms,
         services.coverage.model.ids(),
     )
-    handlers = wire_handlers(services, codec, coverage)
+    lists = ListAnswers(services.consents, codec, coverage, edge.list_cache_bytes)
+    handlers = wire_handlers(services, codec, coverage, lists)
     fast: dict[str, WireRoute] = {}
     routes: list[BaseRoute] = []
     for op in specs.wire.operations:
@@ -200,6 +203,7 @@ def build_app(services: Services, specs: Specs, facts: SpecFacts, edge: EdgeSett
     app.fast_wire = FastWire(fast, services, errors, gate, journal, journal_clock, coverage)
     app.state.services = services
     app.state.journal = journal
+    app.state.lists = lists
     app.state.live = live
     return app
 

@@ -23,7 +23,7 @@ from mock_server.domain.errors import DomainError
 from mock_server.domain.model import Shop
 from mock_server.domain.ports import GROUP_COMMIT
 from mock_server.domain.timefmt import format_rfc3339
-from mock_server.http.bodies import json_object
+from mock_server.http.bodies import encoded, json_object
 from mock_server.http.coverage import WireCoverage
 from mock_server.http.faults import FaultGate
 from mock_server.http.journal import (
@@ -32,7 +32,7 @@ from mock_server.http.journal import (
     Journal,
     JournalClock,
 )
-from mock_server.http.redact import redact
+from mock_server.http.redact import Redactions, redact
 from mock_server.http.twirp import ErrorTable, TwirpError
 from mock_server.services import Services
 from mock_server.spec import Operation
@@ -68,6 +68,7 @@ class FastWire:
         self.errors = errors
         self.gate = gate
         self.journal = journal
+        self.redact = Redactions()
 
     def takes(self, scope: Scope) -> bool:
         return (
@@ -112,7 +113,7 @@ class FastWire:
             finally:
                 GROUP_COMMIT.reset(grouped)
             await self.services.store.committed()  # ...and nothing is answered before it is kept
-            status, payload = 200, orjson.dumps(answer)
+            status, payload = 200, encoded(answer)
         except (TwirpError, DomainError) as exc:
             error = self.errors.from_domain(exc) if isinstance(exc, DomainError) else exc
             self.coverage.answered(scope, error.code, key.decode("latin-1"))
@@ -155,7 +156,8 @@ class FastWire:
             "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
             "request": redact(request[:BODY_LIMIT], secrets),
-            "response": redact(response[:BODY_LIMIT], secrets),
+            # Not sliced when it fits: a kept list answer stays the object Redactions knows.
+            "response": self.redact(response[:BODY_LIMIT], secrets),
         }
         self.journal.add(entry)
         scope[ENTRY_KEY] = {"seq": entry["seq"]}  # what coverage's examples refer to

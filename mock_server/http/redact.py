@@ -30,6 +30,30 @@ def redact(raw: bytes, secrets: Iterable[bytes]) -> bytes:
     return raw
 
 
+class Redactions:
+    """`redact`, remembering its results for large bodies sent again as the same object (a
+    kept list answer, http/list_answers.py): scanning 60 KB for keys costs more than the rest
+    of such a request. Each remembered body is held, so its id cannot be reused while kept."""
+
+    def __init__(self, size: int = 32, smallest: int = 4096) -> None:
+        self.size = size
+        self.smallest = smallest
+        self._seen: dict[int, tuple[bytes, tuple[bytes, ...], bytes]] = {}
+
+    def __call__(self, raw: bytes, secrets: tuple[bytes, ...]) -> bytes:
+        if len(raw) < self.smallest:
+            return redact(raw, secrets)
+        seen = self._seen.get(id(raw))
+        if seen is not None and seen[0] is raw and seen[1] == secrets:
+            return seen[2]
+        masked = redact(raw, secrets)
+        self._seen.pop(id(raw), None)
+        self._seen[id(raw)] = (raw, secrets, masked)
+        if len(self._seen) > self.size:
+            del self._seen[next(iter(self._seen))]  # the oldest
+        return masked
+
+
 def bearer(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
     """The key of a request's `Authorization: Bearer <key>` header, or b""."""
     for name, value in headers:

@@ -15,6 +15,7 @@ from mock_server.http.bodies import check_content_type, json_response, read_obje
 from mock_server.http.codec import WireCodec
 from mock_server.http.coverage import WireCoverage
 from mock_server.http.faults import FaultGate
+from mock_server.http.list_answers import ListAnswers
 from mock_server.http.twirp import bad_route
 from mock_server.services import Services
 from mock_server.spec import Operation
@@ -25,19 +26,17 @@ Handler = Callable[[Shop, dict[str, Any]], Any]
 
 
 def wire_handlers(
-    services: Services, codec: WireCodec, coverage: WireCoverage
+    services: Services, codec: WireCodec, coverage: WireCoverage, lists: ListAnswers
 ) -> dict[str, Handler]:
-    """Each Twirp method the sandbox simulates: its body in, its answer out (and what the
-    answer covers)."""
+    """Each Twirp method the sandbox simulates: its body in, its answer out (JSON data, or
+    bytes encoded already), and what the answer covers."""
     consents, shops = services.consents, services.shops
 
     def request_consent(shop: Shop, body: dict[str, Any]) -> Any:
         return codec.consent(consents.request_consent(shop, codec.consent_request(body)))
 
     def list_request_consent(shop: Shop, body: dict[str, Any]) -> Any:
-        page, paging = consents.list_request_consent(shop, codec.list_request(body))
-        coverage.paged(shop.shop_id, paging, page)
-        return codec.page(page, paging)
+        return lists.answer(shop, codec.list_request(body))  # it counts what it covers
 
     def check_consent(shop: Shop, body: dict[str, Any]) -> Any:
         answer, message = consents.check_consent(shop, codec.check_request(body))

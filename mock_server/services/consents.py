@@ -4,6 +4,8 @@ moves the world to now before it reads or writes."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from mock_server.domain import check, lifecycle, notices, states
 from mock_server.domain.behaviour import decide
 from mock_server.domain.errors import FailedPrecondition, NotFound
@@ -76,6 +78,12 @@ class ConsentService:
         self.world.settle()
         page = fetch_page(self.store.scan_rows, query.row_key, self.cursors, query, paging)
         return page, paging
+
+    def list_version(self) -> Hashable | None:
+        """The world brought to now, then the store's consents_version: two list answers read
+        at the same value (not None) are the same answers."""
+        self.world.settle()
+        return self.store.consents_version()
 
     def check_consent(self, shop: Shop, request: CheckRequest) -> tuple[check.Answer, str]:
         shop.oa(request.oa_id)

@@ -33,10 +33,12 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._version = 0  # counts changes to consents (consents_version)
         self.reset()
 
     def reset(self) -> None:
         with self._lock:
+            self._version += 1
             self._shops: dict[int, Shop] = {}
             self._keys: dict[tuple[bool, str], int] = {}
             self._indexes: dict[int, ShopIndex] = {}
@@ -108,6 +110,7 @@ class MemoryStore:
         """Keeps `consent` itself (callers hand over a fresh one) and returns a copy of it,
         which the caller may go on changing and hand back with update_consent."""
         self._last_id += 1
+        self._version += 1
         consent.id = self._last_id
         self._indexes[consent.shop_id].add(consent)
         self._shop_of[consent.id] = consent.shop_id
@@ -141,6 +144,7 @@ class MemoryStore:
 
     def update_consent(self, consent: Consent) -> None:
         with self._lock:
+            self._version += 1
             self._indexes[consent.shop_id].update(replace(consent))
 
     def scan(
@@ -168,6 +172,9 @@ class MemoryStore:
 
     def count_consents(self) -> int:
         return len(self._shop_of)
+
+    def consents_version(self) -> int:
+        return self._version
 
     def add_events(self, events: Iterable[Event]) -> None:
         with self._lock:

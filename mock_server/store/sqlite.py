@@ -72,6 +72,7 @@ class SQLiteStore:
         self._meta: dict[str, str | None] = {}
         self._data_version: int | None = None
         self._checked_at = 0
+        self._undone = 0  # rollbacks: total_changes counts the changes they undid
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -169,6 +170,7 @@ class SQLiteStore:
     def _forget_cached(self) -> None:
         self._meta.clear()  # they may hold values the undone work set
         self._shops.clear()
+        self._undone += 1
 
     def reset(self) -> None:
         with self.transaction():
@@ -337,6 +339,13 @@ class SQLiteStore:
 
     def count_consents(self) -> int:
         return self._scalar("SELECT COUNT(*) FROM consents")
+
+    def consents_version(self) -> tuple[int, int, int]:
+        """Any table's change: other connections' commits (data_version), this connection's
+        writes, committed or not (total_changes), and the rollbacks that undid some of them."""
+        with self._lock:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            return int(version), self._db.total_changes, self._undone
 
     def add_events(self, events: Iterable[Event]) -> None:
         with self._lock:
