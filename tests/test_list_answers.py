@@ -168,16 +168,24 @@ def test_a_sandbox_keeping_none_scans_every_time(tmp_path: Path) -> None:
         assert count[0] == 3
 
 
-def test_the_kept_answers_stay_within_their_budget(tmp_path: Path) -> None:
+def test_the_kept_answers_stay_within_their_budget_and_go_with_a_change() -> None:
     with sandbox("memory", 1) as client:
-        for phone in PHONES:
-            replay(client, ("request", phone), [])
+        for n in range(60):
+            replay(client, ("request", PHONES[n % 2]), [])
         lists = client.app.state.lists  # type: ignore[attr-defined]
-        for limit in range(1, 101):  # 100 queries of about 600 bytes to 60 KB each
+        sizes = []
+        for limit in range(1, 101):  # 200 queries of about 600 bytes to 36 KB each
             for phone in ("", PHONES[0]):
                 body = {"filter": {"phone": phone}, "paging": {"limit": limit}}
                 assert client.post(LIST, json=body, headers=AUTH).status_code == 200
                 assert 0 < lists.size <= lists.budget == 1024 * 1024
+                sizes.append(lists.size)
+        assert max(sizes) > lists.budget / 2  # the budget was reached (and held)
+        assert len(lists) > 1
+        replay(client, ("request", PHONES[0]), [])  # no answer kept can be given again
+        answer = client.post(LIST, json={}, headers=AUTH).content
+        assert len(lists) == 1  # only the one just read
+        assert len(answer) < lists.size < len(answer) + 2000
 
 
 def consent() -> Consent:

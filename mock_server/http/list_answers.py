@@ -3,8 +3,10 @@
 Clients poll: the same shop asks the same query again and again until a customer answers. Such
 a request is answered from here with no scan and no encoding, when the store's consents_version
 (read after the world is brought to now) is the one the answer was read at. A store that cannot
-tell (None: PostgreSQL, which other instances share) keeps nothing. Answers are kept within a
-byte budget, the oldest going first; a budget of 0 keeps none.
+tell (None: PostgreSQL, which other instances share) keeps nothing. A version never comes
+back once it has moved on, so the answers of an older one are dropped at once: under writes
+this keeps only what can still be asked. Answers are kept within a byte budget, the oldest
+going first; a budget of 0 keeps none.
 """
 
 from __future__ import annotations
@@ -50,11 +52,20 @@ class ListAnswers:
         self.budget = budget_bytes
         self.size = 0
         self._kept: OrderedDict[tuple[int, ListRequest], _Kept] = OrderedDict()
+        self._version: Hashable | None = None  # the version every kept answer was read at
+
+    def __len__(self) -> int:
+        """How many answers are kept."""
+        return len(self._kept)
 
     def answer(self, shop: Shop, request: ListRequest) -> bytes:
         """The encoded answer: the same bytes object while it holds (so what is derived from
         it, like the journal's redacted copy, can be kept by it too)."""
         version = self.consents.list_version() if self.budget else None
+        if version != self._version:
+            self._kept.clear()
+            self.size = 0
+            self._version = version
         key = (shop.shop_id, request)
         kept = self._kept.get(key) if version is not None else None
         if kept is not None and kept.version == version:
