@@ -54,7 +54,8 @@ class ShopStore(Protocol):
 
 class ConsentStore(Protocol):
     def insert_consent(self, consent: Consent) -> Consent:
-        """Keep a new consent; its id is assigned here (the next one after the largest)."""
+        """Keep a new consent; its id is assigned here (the next one after the largest). The
+        caller hands `consent` over: the store may number it and return it, or a copy."""
 
     def insert_many(self, consents: Iterable[Consent]) -> int:
         """Bulk load (datasets, benchmarks): ids assigned as by insert_consent."""

@@ -82,11 +82,13 @@ def _day(days: int) -> str:
     return (_EPOCH_DAY + timedelta(days=days)).isoformat()
 
 
+@lru_cache(maxsize=4096)
 def format_rfc3339(ms: int) -> str:
     """UTC with a `Z`, fractional seconds only when present (as Go's RFC3339Nano writes them).
 
-    Hot: every listed consent has three or four times, so the date part is cached per day
-    (a bounded cache) and the time of day is plain arithmetic.
+    Hot: every listed consent has three or four times, and a new consent's creation, its
+    update and its journal entry share one instant, so answers are kept (a bounded cache),
+    the date part per day, and the time of day is plain arithmetic.
     """
     days, rest = divmod(clamp(ms), DAY_MS)
     seconds, millis = divmod(rest, 1000)

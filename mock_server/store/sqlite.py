@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 from mock_server.domain import states
@@ -256,7 +255,8 @@ class SQLiteStore:
     def insert_consent(self, consent: Consent) -> Consent:
         with self._lock:
             cursor = self._db.execute(_INSERT, as_row(consent)[1:])
-            return replace(consent, id=int(cursor.lastrowid or 0))
+        consent.id = int(cursor.lastrowid or 0)  # the caller's own fresh draft, numbered
+        return consent
 
     def insert_many(self, consents: Iterable[Consent]) -> int:
         with self.transaction():
