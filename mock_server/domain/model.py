@@ -64,6 +64,21 @@ class Consent:
 CONSENT_FIELDS: tuple[str, ...] = Consent.__slots__
 
 _ROW = operator.attrgetter(*CONSENT_FIELDS)
+# What a consent's life changes once it is made (lifecycle.apply, fail_at_once); the rest (who,
+# what, when made) never changes. Stores rewrite only these, so SQLite leaves alone the indexes
+# on the others (the phone's, the creation order's): half the pages an event's update dirties.
+CHANGING_FIELDS = (
+    "status",
+    "reply_status",
+    "delivery_status",
+    "delivery_time",
+    "is_charged",
+    "error_code",
+    "error_message",
+    "expires_at",
+    "updated_at",
+)
+changing_values = operator.attrgetter(*CHANGING_FIELDS)
 
 
 # A consent's stored values in CONSENT_FIELDS order, as a store reads them (is_charged may come

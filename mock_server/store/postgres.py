@@ -23,6 +23,7 @@ from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import (
+    CHANGING_FIELDS,
     CONSENT_FIELDS,
     Consent,
     ConsentRow,
@@ -30,6 +31,7 @@ from mock_server.domain.model import (
     OfficialAccount,
     Shop,
     as_row,
+    changing_values,
     consent_of,
 )
 from mock_server.domain.query import ConsentQuery, SortKey
@@ -45,7 +47,7 @@ _INSERT = (
     f"INSERT INTO consents ({', '.join(CONSENT_FIELDS[1:])}) "
     f"VALUES ({', '.join('%s' for _ in CONSENT_FIELDS[1:])}) RETURNING id"
 )
-_UPDATE = f"UPDATE consents SET {', '.join(f'{f} = %s' for f in CONSENT_FIELDS[1:])} WHERE id = %s"
+_UPDATE = f"UPDATE consents SET {', '.join(f'{f} = %s' for f in CHANGING_FIELDS)} WHERE id = %s"
 _EQUALITY = (
     "oa_id",
     "user_id",
@@ -240,7 +242,7 @@ class PostgresStore(CachedTables):
         return None if row is None else Consent(*row)
 
     def update_consent(self, consent: Consent) -> None:
-        self._exec(_UPDATE, (*as_row(consent)[1:], consent.id))
+        self._exec(_UPDATE, (*changing_values(consent), consent.id))
         locked = self._local.locked
         if locked is not None and consent.id in locked:
             locked[consent.id] = replace(consent)

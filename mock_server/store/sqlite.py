@@ -15,6 +15,7 @@ from mock_server.domain.errors import AlreadyExists
 from mock_server.domain.ids import CONSENT_ID_BASE
 from mock_server.domain.lifecycle import Event
 from mock_server.domain.model import (
+    CHANGING_FIELDS,
     CONSENT_FIELDS,
     PENDING,
     Attempt,
@@ -25,6 +26,7 @@ from mock_server.domain.model import (
     OutboxEntry,
     Shop,
     as_row,
+    changing_values,
     consent_of,
 )
 from mock_server.domain.ports import GROUP_COMMIT
@@ -39,7 +41,7 @@ _INSERT = (
     f"((SELECT COALESCE(MAX(id), {CONSENT_ID_BASE}) + 1 FROM consents), "
     f"{', '.join('?' for _ in CONSENT_FIELDS[1:])})"
 )
-_UPDATE = f"UPDATE consents SET {', '.join(f'{f} = ?' for f in CONSENT_FIELDS[1:])} WHERE id = ?"
+_UPDATE = f"UPDATE consents SET {', '.join(f'{f} = ?' for f in CHANGING_FIELDS)} WHERE id = ?"
 # Filters that are plain equality on a column, in ConsentQuery's names.
 _EQUALITY = (
     "oa_id",
@@ -313,7 +315,7 @@ class SQLiteStore:
 
     def update_consent(self, consent: Consent) -> None:
         with self._lock:
-            self._db.execute(_UPDATE, (*as_row(consent)[1:], consent.id))
+            self._db.execute(_UPDATE, (*changing_values(consent), consent.id))
 
     def scan(
         self, query: ConsentQuery, start: SortKey | None, ascending: bool, count: int
