@@ -61,7 +61,8 @@ class ListAnswers:
     def answer(self, shop: Shop, request: ListRequest) -> bytes:
         """The encoded answer: the same bytes object while it holds (so what is derived from
         it, like the journal's redacted copy, can be kept by it too)."""
-        version = self.consents.list_version() if self.budget else None
+        settled = bool(self.budget)
+        version = self.consents.list_version() if settled else None
         if version != self._version:
             self._kept.clear()
             self.size = 0
@@ -71,11 +72,12 @@ class ListAnswers:
         if kept is not None and kept.version == version:
             self.coverage.paged(shop.shop_id, kept.paging, kept.ends)
             return kept.answer
-        page, paging = self.consents.list_request_consent(shop, request)
+        page, paging = self.consents.list_request_consent(shop, request, settled)
         self.coverage.paged(shop.shop_id, paging, page)
-        # A copy: orjson's own result keeps its whole output buffer, more than the budget counts.
-        answer = bytes(memoryview(orjson.dumps(self.codec.page(page, paging))))
+        answer = orjson.dumps(self.codec.page(page, paging))
         if version is not None:
+            # A copy: orjson's own result keeps its whole output buffer, more than `_size` counts.
+            answer = bytes(memoryview(answer))
             ends: Page[object] = Page([], page.next, page.prev)
             self._keep(key, _Kept(version, answer, paging, ends, _size(answer, ends)))
         return answer

@@ -70,12 +70,14 @@ class ConsentService:
         return consent
 
     def list_request_consent(
-        self, shop: Shop, request: ListRequest
+        self, shop: Shop, request: ListRequest, settled: bool = False
     ) -> tuple[Page[ConsentRow], PageRequest]:
-        """One page, and the paging it was read with (defaults filled in, limit clamped)."""
+        """One page, and the paging it was read with (defaults filled in, limit clamped).
+        `settled`: the caller has just brought the world to now (list_version)."""
         paging = page_request(request.paging, self.policy)
         query = query_for(shop.shop_id, request.filter, paging.sort)
-        self.world.settle()
+        if not settled:
+            self.world.settle()
         page = fetch_page(self.store.scan_rows, query.row_key, self.cursors, query, paging)
         return page, paging
 
