@@ -60,12 +60,7 @@ def replay(client: TestClient, step: tuple[Any, ...], made: list[str]) -> bytes:
     """One step on a sandbox: the bytes it answered."""
     kind = step[0]
     if kind == "request":
-        body = {
-            "oa_id": DEMO_OA,
-            "phone": step[1],
-            "call_type": "audio",
-            "reason_code": "update_order",
-        }
+        body = {**REQUEST, "phone": step[1]}
         response = client.post("/v1/shop.Zalo/RequestConsent", json=body, headers=AUTH)
         assert response.status_code == 200, response.text
         made.append(response.json()["id"])
@@ -107,7 +102,7 @@ def test_kept_answers_are_the_answers_of_a_sandbox_keeping_none(
 ) -> None:
     with ExitStack() as stack:
         where = {}
-        for name in ("kept", "none"):
+        for name in ("kept", "none"):  # new files: Hypothesis's examples share tmp_path
             path = tmp_path / f"{name}-{len(list(tmp_path.iterdir()))}.sqlite3"
             where[name] = "memory" if store == "memory" else f"sqlite:{path}"
         kept = stack.enter_context(sandbox(where["kept"], 8))
