@@ -15,20 +15,10 @@ from typing import Any
 from contract_tests.bodies import valid_body
 from contract_tests.model import IMMUTABLE, instant
 from contract_tests.session import Kit
+from mock_server.domain.model import CHANGING_FIELDS
 from mock_server.domain.phones import normalize_phone
 
 WAITING = "S"  # the one reply_status a consent can still leave
-# What the lifecycle may change, so what `updated_at` must follow.
-STATE = (
-    "status",
-    "reply_status",
-    "delivery_status",
-    "delivery_time",
-    "is_charged",
-    "error_code",
-    "error_message",
-    "expires_at",
-)
 
 
 def check_code(kit: Kit, meaning: str) -> int:
@@ -150,7 +140,8 @@ class FollowedShop:
             raise AssertionError(
                 f"[RequestConsent] consent {now['id']} changed {fixed} since it was made"
             )
-        moved = [name for name in (*STATE, "updated_at") if now.get(name) != before.get(name)]
+        # What the lifecycle may change (updated_at, last, must follow the others).
+        moved = [name for name in CHANGING_FIELDS if now.get(name) != before.get(name)]
         if not moved:
             return
         where = f"consent {now['id']} ({now['phone']}) {self._age(now)}"
