@@ -31,7 +31,6 @@ _ENTRY_OVERHEAD = 1000
 
 @dataclass(frozen=True, slots=True)
 class _Kept:
-    version: Hashable
     answer: bytes
     paging: PageRequest
     ends: Page[object]  # the page's cursors without its items: what coverage reads
@@ -52,7 +51,8 @@ class ListAnswers:
         self.budget = budget_bytes
         self.size = 0
         self._kept: OrderedDict[tuple[int, ListRequest], _Kept] = OrderedDict()
-        self._version: Hashable | None = None  # the version every kept answer was read at
+        # The version every kept answer was read at (None: nothing is kept).
+        self._version: Hashable | None = None
 
     def __len__(self) -> int:
         """How many answers are kept."""
@@ -68,8 +68,8 @@ class ListAnswers:
             self.size = 0
             self._version = version
         key = (shop.shop_id, request)
-        kept = self._kept.get(key) if version is not None else None
-        if kept is not None and kept.version == version:
+        kept = self._kept.get(key)
+        if kept is not None:
             self.coverage.paged(shop.shop_id, kept.paging, kept.ends)
             return kept.answer
         page, paging = self.consents.list_request_consent(shop, request, settled)
@@ -79,7 +79,7 @@ class ListAnswers:
             # A copy: orjson's own result keeps its whole output buffer, more than `_size` counts.
             answer = bytes(memoryview(answer))
             ends: Page[object] = Page([], page.next, page.prev)
-            self._keep(key, _Kept(version, answer, paging, ends, _size(answer, ends)))
+            self._keep(key, _Kept(answer, paging, ends, _size(answer, ends)))
         return answer
 
     def _keep(self, key: tuple[int, ListRequest], kept: _Kept) -> None:
