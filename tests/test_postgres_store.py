@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import psycopg
 import pytest
@@ -15,6 +16,7 @@ from starlette.testclient import TestClient
 from mock_server import Settings, create_app
 from mock_server.app import build_services
 from mock_server.datasets.load import load_dataset
+from mock_server.domain.model import Consent, OfficialAccount, Shop
 from mock_server.domain.query import ConsentQuery
 from mock_server.settings import settings_from_env
 from mock_server.spec import data_dir
@@ -127,6 +129,45 @@ def test_listing_is_served_by_an_index(postgres_store: str) -> None:
             ).fetchall()
             text = " ".join(str(row[0]) for row in plan)
             assert f"using {index}" in text and "Sort" not in text, (query, text)
+
+
+PLANNED_PAGES = 5_000  # consents: past ~1,600, `LIMIT $n` was planned afresh every time
+
+
+def test_a_list_page_is_planned_once_however_many_consents_are_stored(postgres_store: str) -> None:
+    """Pages on a large table reuse their plan: after psycopg prepares a list statement, the
+    server's plan cache picks its generic plan. With the limit passed as a parameter it
+    expected a tenth of the table and chose a new custom plan for every page instead."""
+    store = PostgresStore(postgres_store, PostgresOptions(pool_size=1))  # one session to ask
+    try:
+        shop = Shop(7, "plan-key", "plan-shop-key", (OfficialAccount(70, "oa"),))
+        store.create_shop(shop)
+        phones = [f"8490{n:07d}" for n in range(50)]
+        template = Consent(0, 7, 1, 70, "", "", "audio", "r", "S", "P", "unknown", None, False,
+                           0, "", None, 0, 0)  # fmt: skip
+        made = store.insert_many(
+            replace(template, phone_norm=phones[n % 50], created_at=n, updated_at=n)
+            for n in range(PLANNED_PAGES)
+        )
+        assert made == PLANNED_PAGES
+        queries = {  # a page of 101 rows asked, and how many there are
+            ConsentQuery(shop_id=7): 101,
+            ConsentQuery(shop_id=7, phone_norm=phones[3]): PLANNED_PAGES // len(phones),
+            ConsentQuery(shop_id=7, reply_status="P"): 101,
+        }
+        for query, rows in queries.items():
+            for _ in range(20):
+                assert len(store.scan_rows(query, None, False, 101)) == rows
+        plans = store._db.run(
+            lambda conn: conn.execute(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE '%FROM consents WHERE shop_id%'"
+            ).fetchall()
+        )
+    finally:
+        store.close()
+    assert len(plans) == len(queries), plans
+    assert all(generic >= 10 for _, generic, _ in plans), plans
 
 
 def test_commits_wait_for_their_flush_only_when_asked(postgres_store: str) -> None:
