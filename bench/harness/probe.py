@@ -1,4 +1,5 @@
-"""Measure one endpoint of a running server: one checked request, a warm-up, the timed wrk run.
+"""Measure one endpoint of a running server: one checked request, a warm-up, the timed wrk run;
+or of several servers side by side, in short runs taken in turn.
 
 A failed check (not HTTP 200, or a list without the expected number of items) is a problem and
 skips the load run: a figure for wrong answers would mean nothing.
@@ -7,10 +8,12 @@ skips the load run: a figure for wrong answers would mean nothing.
 from __future__ import annotations
 
 import json
+import statistics
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from harness.noise import CpuSample, server_cpu
@@ -25,24 +28,69 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never 
 
 def measure(run: Run, m: Measurement, server: Server, workload: Workload) -> Measurement:
     """Check one request, then load the endpoint with wrk; `m` is filled in and kept in `run`."""
-    run.measurements.append(m)
-    url = server.url + workload.path
-    m.problem = check(m, url, workload)
-    if m.problem:
-        run.problem(m.label, m.problem)
-        return m
-    run_wrk(url, workload.script, WARM_UP_S, m.connections, m.threads)
+    measure_in_turn(run, [(m, server)], workload, 1)
+    return m
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One timed wrk run against one server, with the CPU it and everything else used."""
+
+    result: WrkResult
+    server_cpu_s: float
+    other_cpu: float | None
+
+
+def measure_in_turn(
+    run: Run, pairs: Sequence[tuple[Measurement, Server]], workload: Workload, windows: int
+) -> None:
+    """Several servers on one workload, side by side: each is checked and warmed up, then loaded
+    in `windows` runs of `duration_s / windows` seconds each, taken in turn (the order reversed
+    every other round), so that what comes and goes on a shared machine falls on all alike.
+    req/s, requests and CPU are the windows' totals; p50 and p99 their medians."""
+    live: list[tuple[Measurement, Server]] = []
+    for m, server in pairs:
+        run.measurements.append(m)
+        m.problem = check(m, server.url + workload.path, workload)
+        if m.problem:
+            run.problem(m.label, m.problem)
+            continue
+        run_wrk(server.url + workload.path, workload.script, WARM_UP_S, m.connections, m.threads)
+        live.append((m, server))
+    taken: dict[int, list[_Window]] = {id(m): [] for m, _ in live}
+    for turn in range(windows):
+        for m, server in live if turn % 2 == 0 else live[::-1]:
+            seconds = max(1, m.duration_s // windows)
+            taken[id(m)].append(_window(m, server, workload, seconds))
+    for m, _ in live:
+        _fill(m, taken[id(m)])
+
+
+def _window(m: Measurement, server: Server, workload: Workload, seconds: int) -> _Window:
     workers = server.workers()
     helpers = [*server.helpers(), *workers]
     before = CpuSample.take(server.pid, helpers)
     server_before = server_cpu(server.pid, workers)
-    result = run_wrk(url, workload.script, m.duration_s, m.connections, m.threads)
-    m.server_cpu_s = server_cpu(server.pid, workers) - server_before
+    result = run_wrk(server.url + workload.path, workload.script, seconds, m.connections, m.threads)
+    used = server_cpu(server.pid, workers) - server_before
     after = sorted({*helpers, *server.helpers()})  # a backend may have started meanwhile
-    m.other_cpu = CpuSample.take(server.pid, after).others_since(before)
-    m.requests, m.non_2xx, m.socket_errors = result.requests, result.non_2xx, result.socket_errors
-    m.rps = (result.requests - result.non_2xx) / result.seconds
-    m.p50_ms, m.mean_ms, m.p99_ms = result.p50_ms, result.mean_ms, result.p99_ms
+    return _Window(result, used, CpuSample.take(server.pid, after).others_since(before))
+
+
+def _fill(m: Measurement, windows: list[_Window]) -> None:
+    results = [w.result for w in windows]
+    m.server_cpu_s = sum(w.server_cpu_s for w in windows)
+    others = [w.other_cpu for w in windows if w.other_cpu is not None]
+    m.other_cpu = statistics.fmean(others) if others else None
+    m.requests = sum(r.requests for r in results)
+    m.non_2xx = sum(r.non_2xx for r in results)
+    m.socket_errors = sum(r.socket_errors for r in results)
+    m.rps = (m.requests - m.non_2xx) / sum(r.seconds for r in results)
+    m.p50_ms = statistics.median(r.p50_ms for r in results)
+    m.mean_ms = sum(r.mean_ms * r.requests for r in results) / max(1, m.requests)
+    m.p99_ms = statistics.median(r.p99_ms for r in results)
+    if len(windows) > 1:
+        m.notes.append(f"{len(windows)} windows taken in turn; p50 and p99 their medians")
     if m.non_2xx:
         m.notes.append(f"{m.non_2xx} of {m.requests} responses were not 2xx (not counted)")
     if m.socket_errors:
@@ -52,7 +100,6 @@ def measure(run: Run, m: Measurement, server: Server, workload: Workload) -> Mea
         + (f"  [{'; '.join(m.notes)}]" if m.notes else ""),
         flush=True,
     )
-    return m
 
 
 def check(m: Measurement, url: str, workload: Workload) -> str:

@@ -3,11 +3,12 @@ latency scales with the number of consents stored."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import dataset
 from harness import servers
-from harness.probe import measure
+from harness.probe import measure, measure_in_turn
 from harness.process import FAILURES, ROOT, running
 from options import Options
 from results import Measurement, Run
@@ -24,6 +25,7 @@ THROUGHPUT_STORED = 10_000
 # scaling figure runs on it, as does the throughput figure's row "sandbox, nothing kept".
 NOTHING_KEPT = {"ETELECOM_SANDBOX_LIST_CACHE_MB": "0"}
 SCALING_SMALL = 1_000
+SCALING_WINDOWS = 5  # per size and query, in turn: --duration seconds split among them
 WORKERS = 2  # `serve --workers N`, SQLite (the memory store refuses workers)
 
 
@@ -108,18 +110,28 @@ def prism(run: Run, opts: Options, tmp: Path) -> None:
 def scaling(run: Run, opts: Options, tmp: Path) -> None:
     """List latency (1 connection, 1 thread) at 1,000 and at `large` consents stored, for the
     unfiltered first page, one phone's first page and the agreed consents' first page
-    (reply_status), on each store: each list read from the store (nothing kept)."""
+    (reply_status), on each store: each list read from the store (nothing kept). Both sizes are
+    served at once and measured in turn, window by window: a ratio of two runs taken minutes
+    apart would be the machine's drift as much as the store's."""
     sizes = (SCALING_SMALL, opts.large)
     print(f"\n[scaling] list latency at {sizes[0]:,} vs {sizes[1]:,} stored, 1 connection")
     for store in servers.STORES:
-        for stored in sizes:
-            try:
-                with servers.sandbox(store, stored, tmp, run.starts, env=NOTHING_KEPT) as server:
-                    for workload in LIST_QUERIES:
-                        m = _planned("scaling", "sandbox", store, workload, opts, stored, 1)
-                        measure(run, m, server, workload)
-            except FAILURES as exc:
-                run.problem(f"scaling sandbox/{store} {stored:,}", exc)
+        try:
+            with contextlib.ExitStack() as both:
+                served = [
+                    both.enter_context(
+                        servers.sandbox(store, stored, tmp, run.starts, env=NOTHING_KEPT)
+                    )
+                    for stored in sizes
+                ]
+                for workload in LIST_QUERIES:
+                    pairs = [
+                        (_planned("scaling", "sandbox", store, workload, opts, stored, 1), server)
+                        for stored, server in zip(sizes, served, strict=True)
+                    ]
+                    measure_in_turn(run, pairs, workload, SCALING_WINDOWS)
+        except FAILURES as exc:
+            run.problem(f"scaling sandbox/{store}", exc)
 
 
 def _planned(
