@@ -129,6 +129,11 @@ class FaultBook:
         }
         return self._states(GLOBAL, now), shops
 
+    def has_rules(self, shop_id: int) -> bool:
+        """Whether any rule is placed for this shop or for every shop: without one, no request
+        of the shop need be looked at."""
+        return any(self._placed(scope) for scope in (scope_of(shop_id), GLOBAL))
+
     def may_touch_call(self, call: f.Call) -> bool:
         """Cheap (no write, no counts): whether a rule matches this request at all."""
         return self._any(call.shop_id, lambda r: r.matches_call(call))

@@ -73,8 +73,11 @@ class FaultGate:
         )
 
     def could_touch(self, operation: Operation, shop: Shop, body: Any) -> bool:
-        """Cheap, with no effect: whether any fault rule matches this request at all."""
-        return self.faults.may_touch_call(self._call(operation, shop, body))
+        """Cheap, with no effect: whether any fault rule matches this request at all. With no
+        rule for its shop or for all (the common case), the request is not looked at."""
+        return self.faults.has_rules(shop.shop_id) and self.faults.may_touch_call(
+            self._call(operation, shop, body)
+        )
 
     def _asked(self, request: Request) -> Fault | None:
         """A one-off from the request's own headers, when they are honoured."""

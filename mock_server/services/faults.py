@@ -62,6 +62,9 @@ class FaultService:
             self.book.clear(shop_id)
         return self.get_faults()
 
+    def has_rules(self, shop_id: int) -> bool:
+        return self.book.has_rules(shop_id)
+
     def may_touch_call(self, call: Call) -> bool:
         return self.book.may_touch_call(call)
 
