@@ -156,7 +156,7 @@ def test_a_list_page_is_planned_once_however_many_consents_are_stored(postgres_s
             ConsentQuery(shop_id=7, reply_status="P"): 101,
         }
         for query, rows in queries.items():
-            for _ in range(20):
+            for _ in range(30):  # psycopg prepares at the 6th; the server plans 5 custom first
                 assert len(store.scan_rows(query, None, False, 101)) == rows
         plans = store._db.run(
             lambda conn: conn.execute(
@@ -167,7 +167,7 @@ def test_a_list_page_is_planned_once_however_many_consents_are_stored(postgres_s
     finally:
         store.close()
     assert len(plans) == len(queries), plans
-    assert all(generic >= 10 for _, generic, _ in plans), plans
+    assert all(generic > custom for _, generic, custom in plans), plans
 
 
 def test_commits_wait_for_their_flush_only_when_asked(postgres_store: str) -> None:

@@ -47,7 +47,9 @@ def measure_in_turn(
     """Several servers on one workload, side by side: each is checked and warmed up, then loaded
     in `windows` runs of `duration_s / windows` seconds each, taken in turn (the order reversed
     every other round), so that what comes and goes on a shared machine falls on all alike.
-    req/s, requests and CPU are the windows' totals; p50 and p99 their medians."""
+    Requests and server CPU are the windows' sums, req/s their 2xx answers over their seconds,
+    p50 and p99 their medians, the mean latency weighted by requests, `other` their mean."""
+    windows = max(1, windows)
     live: list[tuple[Measurement, Server]] = []
     for m, server in pairs:
         run.measurements.append(m)
