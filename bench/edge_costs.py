@@ -28,11 +28,10 @@ import asyncio
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
 
 import orjson
-from starlette.types import Message
 
+from asgi_calls import Client, Lifespan
 from mock_server import Settings, collector, create_app
 from mock_server.http.asgi import SandboxApp
 from mock_server.http.bodies import encoded, json_object
@@ -40,7 +39,6 @@ from mock_server.http.bodies import encoded, json_object
 RC_PATH = "/v1/shop.Zalo/RequestConsent"
 CLOCK_START = "2026-01-01T00:00:00Z"
 PLAIN, STARLETTE = "plain ASGI path (as served)", "through Starlette"
-Scope = dict[str, Any]
 
 
 def main() -> None:
@@ -57,7 +55,7 @@ async def _report(calls: int, passes: int) -> None:
     app = create_app(settings)
     assert isinstance(app, SandboxApp) and app.fast_wire is not None
     fast = app.fast_wire
-    key = f"Bearer {settings.demo_api_key}".encode()
+    client = Client(app, settings.demo_api_key)
     oa = str(settings.demo_oa_ids[0])
     phones = (f"097{n:07d}" for n in range(10_000_000))
 
@@ -73,7 +71,7 @@ async def _report(calls: int, passes: int) -> None:
         for _ in range(passes):  # in turn: the store grows as they run, alike for both
             for name, path in ((PLAIN, fast), (STARLETTE, None)):
                 app.fast_wire = path
-                whole[name].append(await _timed_requests(app, key, body, calls // 4))
+                whole[name].append(await _timed_requests(client, body, calls // 4))
         app.fast_wire = fast
         for name, taken in whole.items():
             print(f"| {name} | {_shown(taken)} |")
@@ -87,7 +85,8 @@ async def _report(calls: int, passes: int) -> None:
         data = json_object(raw)
         answer = route.handler(shop, json_object(body()))
         payload = encoded(answer)
-        scope: Scope = _scope(key, raw)
+        scope = client.scope(RC_PATH, raw)
+        bearer = settings.demo_api_key.encode()
         validator = route.validator
         assert validator is not None
         steps: dict[str, Callable[[], object]] = {
@@ -104,7 +103,7 @@ async def _report(calls: int, passes: int) -> None:
             "the request schema's validator": lambda: validator.validate(data),
             "the answer's encoding (`encoded`)": lambda: encoded(answer),
             "the journal entry, with its redaction": lambda: fast._journal(
-                scope, b"application/json", key[7:], 200, raw, payload, time.perf_counter()
+                scope, b"application/json", bearer, 200, raw, payload, time.perf_counter()
             ),
         }
         print("| one step of the plain path, alone | µs per call |")
@@ -129,83 +128,15 @@ def _timed_calls(step: Callable[[], object], calls: int, passes: int) -> list[fl
     return out
 
 
-async def _timed_requests(
-    app: SandboxApp, key: bytes, body: Callable[[], bytes], calls: int
-) -> float:
+async def _timed_requests(client: Client, body: Callable[[], bytes], calls: int) -> float:
     """One pass of `calls` requests, after a tenth as many untimed."""
-
-    async def one(raw: bytes) -> None:
-        status = await _post(app, _scope(key, raw), raw)
-        if status != 200:
-            raise SystemExit(f"RequestConsent answered {status}")
-
     for _ in range(calls // 10):
-        await one(body())
+        await client.ok(RC_PATH, body())
     bodies = [body() for _ in range(calls)]
     started = time.process_time()
     for raw in bodies:
-        await one(raw)
+        await client.ok(RC_PATH, raw)
     return (time.process_time() - started) / calls * 1e6
-
-
-def _scope(key: bytes, raw: bytes) -> Scope:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": RC_PATH,
-        "raw_path": RC_PATH.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"content-type", b"application/json"),
-            (b"authorization", key),
-            (b"content-length", str(len(raw)).encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-
-
-async def _post(app: SandboxApp, scope: Scope, raw: bytes) -> int:
-    status = 0
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": raw, "more_body": False}
-
-    async def send(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(scope, receive, send)
-    return status
-
-
-class Lifespan:
-    """The app's ASGI lifespan: started on entry, shut down on exit."""
-
-    def __init__(self, app: SandboxApp) -> None:
-        self.app = app
-        self.inbox: asyncio.Queue[Message] = asyncio.Queue()
-        self.outbox: asyncio.Queue[Message] = asyncio.Queue()
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> None:
-        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-        self.task = asyncio.ensure_future(self.app(scope, self.inbox.get, self.outbox.put))
-        await self.inbox.put({"type": "lifespan.startup"})
-        if (await self.outbox.get())["type"] != "lifespan.startup.complete":
-            raise SystemExit("the app did not start")
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.inbox.put({"type": "lifespan.shutdown"})
-        await self.outbox.get()
-        if self.task is not None:
-            await self.task
 
 
 if __name__ == "__main__":
